@@ -1,0 +1,1 @@
+"""Commands: aggregate (being built)."""

@@ -1,0 +1,1 @@
+"""Commands: pipeline (being built)."""

@@ -1,0 +1,1 @@
+"""Commands: warehouse (being built)."""
