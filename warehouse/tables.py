@@ -30,6 +30,10 @@ VERSIONS_DIR = ".versions"
 KEEP_VERSIONS = 2  # the current version and the one before it (for readers still open on it)
 
 
+class Abandon(Exception):
+    """Raised inside ``TableStore.new_version`` when there turned out to be nothing to change."""
+
+
 class WriterLock:
     """Re-entrant, process-exclusive lock on the warehouse (``state/warehouse.lock``, ``flock``)."""
 
@@ -132,7 +136,11 @@ class TableStore:
             staging = versions / f".{number}.inprogress"
             staging.mkdir()
             try:
-                yield staging
+                try:
+                    yield staging
+                except Abandon:
+                    shutil.rmtree(staging, ignore_errors=True)
+                    return
                 _fsync_tree(staging)
                 final = versions / f"{number:06d}"
                 os.rename(staging, final)

@@ -1,0 +1,142 @@
+"""The ``papers`` upsert: one row per arXiv id, newer version wins, idempotent, atomic, bounded memory.
+
+Incoming rows are first spilled to Arrow files per id bucket (the last three digits of the id modulo
+``BUCKETS``, stable across runs), so memory does not depend on the input size. Each bucket is then merged
+with the rows already stored for it: the winner per id is the highest ``version``, then the latest
+``updated``; on a full tie the stored row stays (so re-importing the same input changes nothing). Only the
+``year=Y/bucket-BB.parquet`` files that actually change are rewritten; the others are hard-linked into the
+new table version, which then replaces the old one in one atomic swap.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from warehouse.records import PAPERS_SCHEMA
+from warehouse.tables import Abandon, TableStore
+
+TABLE = "papers"
+BUCKETS = 16
+_FILE_RE = re.compile(r"year=(-?\d+)/bucket-(\d+)\.parquet$")
+_KEYS = ["id", "version", "updated", "year"]
+
+
+@dataclass
+class UpsertResult:
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+
+def bucket_expr() -> pl.Expr:
+    return pl.col("id").str.slice(-3).cast(pl.Int32, strict=False).fill_null(0) % BUCKETS
+
+
+def _best_first(frame: pl.DataFrame | pl.LazyFrame, tie: str, tie_descending: bool):
+    """Sort so that the winning row of each id comes first."""
+    return frame.sort(["id", "version", "updated", tie], descending=[False, True, True, tie_descending],
+                      nulls_last=[False, True, True, False])
+
+
+class PapersUpsert:
+    """Stage rows with ``stage`` while streaming, then ``commit`` them as one new table version."""
+
+    def __init__(self, store: TableStore):
+        self.store = store
+        self._staging = store.root / ".staging" / f"papers-{os.getpid()}"
+        shutil.rmtree(self._staging, ignore_errors=True)
+        self._staging.mkdir(parents=True)
+        self._seq = 0
+        self.staged_rows = 0
+
+    def stage(self, rows: pl.DataFrame) -> None:
+        if rows.is_empty():
+            return
+        rows = rows.with_columns(bucket_expr().alias("_bucket"),
+                                 (pl.int_range(0, rows.height) + self.staged_rows).alias("_seq"))
+        for (bucket,), part in rows.group_by("_bucket"):
+            folder = self._staging / f"{bucket:02d}"
+            folder.mkdir(exist_ok=True)
+            part.drop("_bucket").write_ipc(folder / f"{self._seq:06d}.arrow", compression="lz4")
+        self._seq += 1
+        self.staged_rows += rows.height
+
+    def discard(self) -> None:
+        shutil.rmtree(self._staging, ignore_errors=True)
+
+    def commit(self) -> UpsertResult:
+        result = UpsertResult()
+        try:
+            current = self.store.current_version_dir(TABLE)
+            old_files = _index(current) if current else {}
+            with self.store.new_version(TABLE) as folder:
+                for rel in old_files.values():
+                    target = folder / rel
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    os.link(current / rel, target)
+                for bucket_dir in sorted(self._staging.iterdir()):
+                    self._merge_bucket(int(bucket_dir.name), bucket_dir, current, old_files, folder, result)
+                if result.inserted == 0 and result.updated == 0:
+                    raise Abandon
+        finally:
+            self.discard()
+        return result
+
+    def _merge_bucket(self, bucket: int, staged: Path, current: Path | None,
+                      old_files: dict[tuple[int, int], str], folder: Path, result: UpsertResult) -> None:
+        new = pl.read_ipc(sorted(staged.glob("*.arrow")))
+        new = _best_first(new, "_seq", True).unique("id", keep="first", maintain_order=True).drop("_seq")
+        mine = {year: rel for (year, b), rel in old_files.items() if b == bucket}
+        if mine:
+            old_keys = pl.concat([
+                pl.scan_parquet(current / rel).select(_KEYS[:-1]).with_columns(pl.lit(year, pl.Int32).alias("year"))
+                for year, rel in mine.items()
+            ]).collect()
+        else:
+            old_keys = pl.DataFrame(schema={"id": pl.Utf8, "version": pl.Int32, "updated": PAPERS_SCHEMA["updated"],
+                                            "year": pl.Int32})
+        candidates = pl.concat([
+            old_keys.with_columns(pl.lit(False).alias("_new")),
+            new.select(_KEYS).with_columns(pl.lit(True).alias("_new")),
+        ])
+        best = _best_first(candidates, "_new", False).unique("id", keep="first", maintain_order=True)
+        winners = best.filter(pl.col("_new")).select("id")
+        if winners.is_empty():
+            result.unchanged += new.height
+            return
+        replaced = old_keys.join(winners, on="id", how="semi")
+        result.updated += replaced.height
+        result.inserted += winners.height - replaced.height
+        result.unchanged += new.height - winners.height
+        incoming = new.join(winners, on="id", how="semi")
+        years = set(incoming["year"].unique().to_list()) | set(replaced["year"].unique().to_list())
+        for year in sorted(years):
+            parts = [incoming.filter(pl.col("year") == year).drop("year")]
+            rel = mine.get(year)
+            if rel is not None:
+                kept = pl.read_parquet(current / rel).join(winners, on="id", how="anti")
+                parts.insert(0, kept)
+            out_rel = f"year={year}/bucket-{bucket:02d}.parquet"
+            target = folder / out_rel
+            target.unlink(missing_ok=True)  # a hard link to the old version: never write through it
+            final = pl.concat(parts, how="vertical").sort("id")
+            if final.height:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                final.write_parquet(target, compression="zstd", statistics=True)
+
+
+def _index(version_dir: Path) -> dict[tuple[int, int], str]:
+    """``(year, bucket) -> relative path`` of the files of a papers version."""
+    out = {}
+    for path in version_dir.rglob("*.parquet"):
+        rel = path.relative_to(version_dir).as_posix()
+        match = _FILE_RE.search(rel)
+        if match:
+            out[(int(match.group(1)), int(match.group(2)))] = rel
+    return out
