@@ -1,1 +1,82 @@
-"""Commands: warehouse (being built)."""
+"""Commands over the warehouse itself: ``backfill`` and ``status``."""
+
+from __future__ import annotations
+
+import json
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from flows.cli.app import cli, settings_from
+from warehouse import Warehouse
+from warehouse.backfill import backfill_paths, expand_paths
+from warehouse.status import status as warehouse_status
+
+_err = Console(stderr=True)
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.pass_context
+def backfill(ctx: click.Context, paths: tuple[str, ...], as_json: bool, quiet: bool) -> None:
+    """Import snapshot JSON lines (.gz too), raw OAI-PMH pages or Atom feeds (files or folders)."""
+    wh = Warehouse(settings_from(ctx))
+    total_bytes = sum(p.stat().st_size for p in expand_paths(paths))
+    bar = Progress(TextColumn("[bold]backfill[/] {task.description}"), BarColumn(),
+                   TextColumn("{task.completed:,.0f} records"), TextColumn("{task.fields[rate]}"),
+                   TimeElapsedColumn(), console=_err, disable=quiet or as_json)
+    task = bar.add_task("", total=None, rate="")
+
+    def on_records(name: str, n: int) -> None:
+        if not bar.live.is_started:
+            bar.start()  # only once every file was found and recognised
+        bar.advance(task, n)
+        elapsed = bar.tasks[0].elapsed or 1e-9
+        bar.update(task, description=name, rate=f"{bar.tasks[0].completed / elapsed:,.0f}/s")
+
+    try:
+        summary = backfill_paths(wh, paths, progress=False, on_records=on_records)
+    finally:
+        bar.stop()
+    if as_json:
+        click.echo(json.dumps(summary.as_dict(), indent=2))
+        return
+    click.echo(f"read {summary.read:,} records from {len(summary.files)} file(s) "
+               f"({total_bytes / 1e6:,.1f} MB) in {summary.seconds:.1f} s: "
+               f"{summary.inserted:,} new, {summary.updated:,} updated, {summary.unchanged:,} unchanged, "
+               f"{summary.quarantined:,} quarantined" + (f", {summary.deleted:,} deletions" if summary.deleted else ""))
+    if summary.quarantine_file:
+        click.echo(f"quarantined records (with line numbers and reasons): {summary.quarantine_file}")
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
+@click.pass_context
+def status(ctx: click.Context, as_json: bool) -> None:
+    """What the warehouse holds: papers by source and year, tables, last runs, classifier version."""
+    info = warehouse_status(Warehouse(settings_from(ctx)))
+    if as_json:
+        click.echo(json.dumps(info, indent=2, default=str))
+        return
+    click.echo(f"data root: {info['home']}")
+    if not info["papers"]:
+        click.echo("papers: none yet (run `arxiv-trends backfill PATH...` or `arxiv-trends harvest`)")
+    else:
+        lo, hi = (s[:10] for s in info["submitted_range"])
+        click.echo(f"papers: {info['papers']:,} submitted {lo} .. {hi}")
+        click.echo("  by source: " + ", ".join(f"{k} {v:,}" for k, v in info["by_source"].items()))
+        click.echo("  by year:   " + ", ".join(f"{k} {v:,}" for k, v in info["by_year"].items()))
+        click.echo("  trend date from: " + ", ".join(f"{k} {v:,}" for k, v in info["by_date_source"].items()))
+    for name, rows in info["tables"].items():
+        click.echo(f"table {name}: {rows:,} rows")
+    if "classifier" in info:
+        c = info["classifier"]
+        f1 = f", dev macro F1 {c['macro_f1']:.3f}" if c.get("macro_f1") is not None else ""
+        click.echo(f"classifier: {c.get('version')} ({c.get('embedder')} embedder{f1})")
+    runs = info["last_runs"]
+    for kind in ("backfill", "harvest", "classify", "aggregate", "report"):
+        run = runs.get(kind)
+        click.echo(f"last {kind}: " + (run["finished_at"] if run else "never"))

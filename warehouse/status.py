@@ -1,0 +1,46 @@
+"""What the warehouse holds: the numbers behind ``arxiv-trends status``."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import polars as pl
+
+from warehouse.api import Warehouse
+from warehouse.state import last_runs
+
+
+def status(wh: Warehouse) -> dict[str, Any]:
+    """Papers (total, by source, by year, date range), other tables' row counts, last runs, classifier."""
+    out: dict[str, Any] = {"home": str(wh.settings.home), "papers": 0, "tables": {}}
+    if wh.has_table("papers"):
+        lf = wh.scan_papers()
+        totals = lf.select(pl.len().alias("n"), pl.col("submitted").min().alias("first"),
+                           pl.col("submitted").max().alias("last")).collect().row(0, named=True)
+        out["papers"] = totals["n"]
+        out["submitted_range"] = [str(totals["first"]), str(totals["last"])]
+        by_source = lf.group_by("source").len().sort("len", descending=True).collect()
+        out["by_source"] = dict(zip(by_source["source"].to_list(), by_source["len"].to_list()))
+        by_year = lf.group_by("year").len().sort("year").collect()
+        out["by_year"] = {str(y): n for y, n in zip(by_year["year"].to_list(), by_year["len"].to_list())}
+        by_date = lf.group_by("date_source").len().sort("date_source").collect()
+        out["by_date_source"] = dict(zip(by_date["date_source"].to_list(), by_date["len"].to_list()))
+    for name in _other_tables(wh):
+        out["tables"][name] = wh.scan(name).select(pl.len()).collect().item()
+    out["last_runs"] = last_runs(wh.settings)
+    current = wh.settings.models_dir / "current.json"
+    if current.exists():
+        model = json.loads(current.read_text(encoding="utf-8"))
+        out["classifier"] = {k: model.get(k) for k in ("version", "embedder")}
+        evaluation = model.get("evaluation") or {}
+        out["classifier"]["macro_f1"] = evaluation.get("macro_f1")
+    return out
+
+
+def _other_tables(wh: Warehouse) -> list[str]:
+    root = wh.settings.warehouse_dir
+    if not root.exists():
+        return []
+    names = [p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_symlink()]
+    return sorted(n for n in names if n != "papers" and not n.startswith("."))
