@@ -18,7 +18,7 @@ import polars as pl
 from warehouse.api import Warehouse
 from warehouse.errors import InputError
 from warehouse.ingest import batches_from_records, ingest_batches
-from warehouse.sources.batch import RawBatch, read_head
+from warehouse.sources.batch import RawBatch, prefetch, read_head
 from warehouse.state import record_run
 
 # (format name, module under warehouse.sources, default source label); tried in this order.
@@ -111,7 +111,7 @@ def backfill_paths(wh: Warehouse, paths: Iterable[str | Path], progress: bool = 
                     on_records(path.name, n)
                 yield batch
 
-    stats = ingest_batches(wh, all_batches(), default_source="snapshot", origin="backfill")
+    stats = ingest_batches(wh, prefetch(all_batches()), default_source="snapshot", origin="backfill")
     for name in ("read", "inserted", "updated", "unchanged", "quarantined", "deleted", "quarantine_file"):
         setattr(summary, name, getattr(stats, name))
     summary.seconds = round(time.perf_counter() - started, 2)

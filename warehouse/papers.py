@@ -128,7 +128,7 @@ class PapersUpsert:
             final = pl.concat(parts, how="vertical").sort("id")
             if final.height:
                 target.parent.mkdir(parents=True, exist_ok=True)
-                final.write_parquet(target, compression="zstd", statistics=True)
+                final.write_parquet(target, compression="zstd", compression_level=1, statistics=True)
 
 
 def _index(version_dir: Path) -> dict[tuple[int, int], str]:

@@ -141,7 +141,7 @@ class TableStore:
                 except Abandon:
                     shutil.rmtree(staging, ignore_errors=True)
                     return
-                _fsync_tree(staging)
+                os.sync()  # the new files are durable before they become visible (one call, not one per file)
                 final = versions / f"{number:06d}"
                 os.rename(staging, final)
                 self._swap_link(name, final)
@@ -204,14 +204,3 @@ def _fsync_dir(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
-
-
-def _fsync_tree(root: Path) -> None:
-    for dirpath, _, filenames in os.walk(root):
-        for fn in filenames:
-            fd = os.open(os.path.join(dirpath, fn), os.O_RDONLY)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-        _fsync_dir(Path(dirpath))

@@ -126,11 +126,11 @@ class PoliteClient:
         self.close()
 
     def _wait_until(self, moment: float) -> float:
-        waited = 0.0
+        """Sleep until ``clock()`` reaches ``moment``; returns the seconds waited (by the clock)."""
+        start = self.clock()
         while (now := self.clock()) < moment:
             self.sleep(moment - now)
-            waited += moment - now
-        return waited
+        return max(0.0, self.clock() - start)
 
     def _backoff(self, failures: int) -> float:
         full = min(self.policy.backoff_cap_s, self.policy.backoff_base_s * 2 ** (failures - 1))

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import gzip
+import queue
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, Iterator
 
 import polars as pl
 
@@ -34,3 +36,29 @@ def read_head(path: Path, size: int = 65536) -> bytes:
     """The first ``size`` decompressed bytes, for format detection."""
     with open_maybe_gzip(path) as fh:
         return fh.read(size)
+
+
+def prefetch(batches: Iterator[RawBatch], depth: int = 2) -> Iterator[RawBatch]:
+    """Read the next batches in a background thread while the caller works on this one.
+
+    Parsing (gzip, JSON) and normalising/writing (polars) both release the GIL, so on two cores they overlap.
+    """
+    slots: queue.Queue = queue.Queue(maxsize=depth)
+    done = object()
+
+    def produce() -> None:
+        try:
+            for batch in batches:
+                slots.put(batch)
+        except BaseException as exc:  # handed to the consumer, raised there
+            slots.put(exc)
+        slots.put(done)
+
+    threading.Thread(target=produce, daemon=True, name="batch-prefetch").start()
+    while True:
+        item = slots.get()
+        if item is done:
+            return
+        if isinstance(item, BaseException):
+            raise item
+        yield item

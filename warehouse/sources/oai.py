@@ -376,20 +376,25 @@ def _take_control(page: OAIPage, elem: ET.Element, name: str) -> None:
         page.error_message = " ".join((elem.text or "").split())
 
 
+_RECORD_TAG = f"{{{OAI_NS}}}record"
+_CONTROL_TAGS = {f"{{{OAI_NS}}}resumptionToken": "resumptionToken", f"{{{OAI_NS}}}error": "error"}
+_ROOT_TAG = f"{{{OAI_NS}}}OAI-PMH"
+
+
 def _parse_stream(data: bytes, where: str) -> OAIPage:
     page = OAIPage()
     records = page.records
     root = None
     for _event, elem in safe_iterparse(data):
-        name = local(elem.tag)
-        if name == "record":
+        tag = elem.tag  # compared whole: no per-element string work in this hot loop
+        if tag == _RECORD_TAG:
             records.append(record_from_element(elem, f"{where}#{len(records) + 1}"))
             elem.clear()
-        elif name in ("resumptionToken", "error"):
-            _take_control(page, elem, name)
+        elif tag in _CONTROL_TAGS:
+            _take_control(page, elem, _CONTROL_TAGS[tag])
         root = elem
-    if root is None or local(root.tag) != "OAI-PMH":
-        raise NotOAIPageError(f"{where}: not an OAI-PMH response (root <{local(root.tag) if root is not None else ''}>)")
+    if root is None or root.tag != _ROOT_TAG:
+        raise NotOAIPageError(f"{where}: not an OAI-PMH response (root <{root.tag if root is not None else ''}>)")
     return page
 
 
