@@ -63,7 +63,7 @@ class PapersUpsert:
         for (bucket,), part in rows.group_by("_bucket"):
             folder = self._staging / f"{bucket:02d}"
             folder.mkdir(exist_ok=True)
-            part.drop("_bucket").write_ipc(folder / f"{self._seq:06d}.arrow", compression="lz4")
+            part.drop("_bucket").write_ipc(folder / f"{self._seq:06d}.arrow", compression="uncompressed")
         self._seq += 1
         self.staged_rows += rows.height
 

@@ -189,3 +189,20 @@ def test_lines_are_numbered_across_blocks(home, tmp_path, monkeypatch):
     assert [e["_where"] for e in errors] == ["many.jsonl:31"]
     wheres = [w for b in batches for w in b.frame["_where"].to_list()]
     assert wheres == [f"many.jsonl:{i}" for i in range(1, 40) if i != 31]
+
+
+def test_blank_lines_do_not_shift_line_numbers(tmp_path):
+    from warehouse.sources import snapshot
+    src = tmp_path / "blank.jsonl"
+    src.write_text("\n".join([json.dumps(record("0704.0001")), "", "  ", "{broken", json.dumps(record("0704.0002"))]))
+    batches = list(snapshot.iter_file_batches(src))
+    assert [e["_where"] for b in batches for e in b.extras] == ["blank.jsonl:4"]
+    assert [w for b in batches for w in b.frame["_where"].to_list()] == ["blank.jsonl:1", "blank.jsonl:5"]
+
+
+def test_clean_blocks_take_the_fast_path(tmp_path, monkeypatch):
+    from warehouse.sources import snapshot
+    src = write_jsonl(tmp_path / "clean.jsonl", [record(f"0704.{i:04d}") for i in range(1, 20)])
+    monkeypatch.setattr(snapshot, "_parse_lines", lambda *a: pytest.fail("fell back to line-by-line parsing"))
+    (batch,) = list(snapshot.iter_file_batches(src))
+    assert batch.frame.height == 19 and batch.frame["_where"][-1] == "clean.jsonl:19"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import re
 from pathlib import Path
 from typing import Iterator
 
@@ -19,6 +20,7 @@ from warehouse.sources.batch import RawBatch, open_maybe_gzip
 
 BLOCK_BYTES = 32 << 20
 _LIST_AS_TEXT = ("authors", "categories")  # polars turns a JSON list into text for a str field
+_BLANK_LINE = re.compile(rb"(?:^|\n)[ \t\r]*\n")
 
 
 def sniff(head: bytes) -> bool:
@@ -60,7 +62,7 @@ def _parse_block(chunk: bytes, first_line: int, name: str) -> RawBatch:
     lines = chunk.split(b"\n")
     if lines and lines[-1] == b"":
         lines.pop()
-    if all(line.strip() for line in lines):
+    if not _BLANK_LINE.search(chunk):  # polars skips blank lines, which would shift line numbers
         try:
             frame = pl.read_ndjson(io.BytesIO(chunk), schema=RAW_SCHEMA)
         except Exception:  # noqa: BLE001 - any parse failure means: find the bad lines one by one
