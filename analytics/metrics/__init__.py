@@ -1,0 +1,5 @@
+"""Growth metrics: ``aggregate(wh)`` recomputes the ``metrics/*`` tables from papers and classifications."""
+
+from analytics.metrics.aggregate import AggregateSummary, aggregate
+
+__all__ = ["AggregateSummary", "aggregate"]
