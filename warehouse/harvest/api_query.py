@@ -133,11 +133,11 @@ def harvest_query(wh: Warehouse, query: str, max_results: int = 1000,
                 start += len(page.records)
                 if page.total_results is not None and start >= page.total_results:
                     break
-        except GaveUp as exc:
-            raise HarvestError(f"{exc}. Stopped at entry {start} of the query; the {summary.pages} pages fetched "
-                               f"are kept under {settings.home / folder} (import them with `arxiv-trends backfill "
-                               f"{settings.home / folder}`); run the query again with a smaller --max or a "
-                               "narrower --from/--until") from exc
+        except GaveUp as exc:  # same type re-raised: the flows retry on GaveUp
+            exc.args = (f"{exc}. Stopped at entry {start} of the query; the {summary.pages} pages fetched are kept "
+                        f"under {settings.home / folder} (import them with `arxiv-trends backfill "
+                        f"{settings.home / folder}`); run the query again later, or narrow it with --from/--until",)
+            raise
         finally:
             summary.requests, summary.retries = client.stats.requests, client.stats.retries
             summary.waited_polite_s = round(client.stats.waited_polite_s, 2)

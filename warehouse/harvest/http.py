@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import timezone
 from email.utils import parsedate_to_datetime
 from typing import Callable, TypeVar
 from urllib.parse import urlsplit
@@ -23,6 +23,7 @@ from warehouse.harvest.errors import GaveUp, RetryableError
 ARXIV_DOMAIN = "arxiv.org"
 ARXIV_MIN_DELAY_S = 3.0
 DEFAULT_DELAY_S = 3.0
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504, 520, 521, 522, 523, 524})
 USER_AGENT = "arxiv-trends/0.1 (research-trend harvester; mailto:{contact})"
 
@@ -35,10 +36,16 @@ def is_arxiv_host(url: str) -> bool:
     return host == ARXIV_DOMAIN or host.endswith("." + ARXIV_DOMAIN)
 
 
+def is_loopback(url: str) -> bool:
+    """127.0.0.1, ::1, localhost: this machine (a test server or a local mirror), not a shared service."""
+    return (urlsplit(url).hostname or "").lower() in LOOPBACK_HOSTS
+
+
 def polite_delay(url: str, delay: float | None) -> float:
-    """The delay to use against ``url``: 3 s by default, and never below 3 s against arXiv's own hosts."""
+    """The delay to use against ``url``: 3 s by default (0 on this machine's loopback), and never below
+    3 s against arXiv's own hosts."""
     if delay is None:
-        return DEFAULT_DELAY_S
+        return 0.0 if is_loopback(url) else DEFAULT_DELAY_S
     if delay < 0:
         raise InputError(f"--delay must be >= 0 (got {delay})")
     if is_arxiv_host(url) and delay < ARXIV_MIN_DELAY_S:
@@ -170,9 +177,10 @@ class PoliteClient:
             wait = retry_after if retry_after is not None else self._backoff(failures)
             wait = max(wait, self.delay)
             if retry_after is not None and retry_after > self.policy.max_retry_after_s:
-                raise GaveUp(f"{url}: server asked to retry after {retry_after:.0f} s ({reason}); not waiting that long")
+                raise GaveUp(f"{url}: server asked to retry after {retry_after:.0f} s ({reason}); "
+                             "not waiting that long")
             spent = self.stats.waited_retry_s
             if failures >= self.policy.max_attempts or spent + wait > self.policy.budget_s:
-                raise GaveUp(f"{url}: gave up after {failures} failed attempts and {spent:.0f} s of retry waits "
-                             f"(last: {reason})")
+                tries = f"{failures} failed attempt" + ("s" if failures != 1 else "")
+                raise GaveUp(f"{url}: gave up after {tries} and {spent:.0f} s of retry waits (last: {reason})")
             not_before = self.clock() + wait

@@ -3,13 +3,13 @@
 The date range is cut into windows (7 days by default), each harvested per set with resumptionTokens. Every
 page is saved to ``raw/`` before it is parsed, and the checkpoint is rewritten after every page, so a killed
 harvest resumes at the page it stopped on. An expired token restarts only its window. Records are ingested in
-batches; the watermark moves only after the whole range is in the warehouse.
+batches (``flush_records``, and at the end: each ingest writes a new version of ``papers``, so batching keeps
+that cost off every page); the watermark moves only after the whole range is in the warehouse.
 """
 
 from __future__ import annotations
 
 import random
-import sys
 import time
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta, timezone
@@ -25,7 +25,7 @@ from warehouse.harvest.errors import BadResumptionToken, GaveUp, HarvestError, O
 from warehouse.harvest.http import Fetched, PoliteClient, RetryPolicy, polite_delay
 from warehouse.harvest.rawstore import load_page, path_part, save_page
 from warehouse.ingest import ingest_records
-from warehouse.sources.oai import PREFIXES, OAIPage, PageError, UnsafeXMLError, parse_page
+from warehouse.sources.oai import PREFIXES, SOURCE_BY_PREFIX, OAIPage, PageError, UnsafeXMLError, parse_page
 from warehouse.state import record_run
 
 DEFAULT_OAI_ENDPOINT = "https://oaipmh.arxiv.org/oai"
@@ -47,7 +47,7 @@ class HarvestOptions:
     window_days: int = 7
     reharvest_days: int = 7
     first_run_days: int = 30
-    flush_records: int = 10_000               # ingest once this many records are pending (and at window ends)
+    flush_records: int = 20_000               # ingest once this many records are pending, and at the end
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     progress: Callable[[str], None] | None = None
     clock: Callable[[], float] = time.monotonic
@@ -178,10 +178,12 @@ class _OAIRun:
 
     def flush(self) -> None:
         records = [r for _, page in self.pending for r in page]
+        if records:
+            self.ingest(records)
         self.pending, self.cp.pending_pages, self.slice_start = [], [], 0
-        if not records:
-            return
-        stats = ingest_records(self.wh, records, default_source=f"oai-{self.stream.prefix}",
+
+    def ingest(self, records: list[dict]) -> None:
+        stats = ingest_records(self.wh, records, default_source=SOURCE_BY_PREFIX[self.stream.prefix],
                                origin="harvest-oai")
         s = self.summary
         s.read += stats.read
@@ -207,18 +209,35 @@ class _OAIRun:
         return params
 
     def run(self) -> None:
+        """Harvest every remaining slice; on a failure, ingest what was fetched and say how to go on."""
+        try:
+            self.harvest_slices()
+        except HarvestError as exc:
+            self.stop(exc, "run the same command again to resume from this page" if isinstance(exc, GaveUp)
+                      else "check --endpoint, --prefix, --set and the dates, then run again")
+        self.flush()
+
+    def stop(self, exc: HarvestError, hint: str) -> None:
+        where = self.where()
+        self.flush()
+        if self.cp.pages_fetched or isinstance(exc, GaveUp):
+            save_checkpoint(self.wh.settings, self.stream, self.cp)
+        else:  # refused before any page: nothing to resume, the next run plans afresh
+            clear_checkpoint(self.wh.settings, self.stream)
+        exc.args = (f"{exc}. Stopped at {where}; {self.cp.records_ingested:,} records of this harvest are in the "
+                    f"warehouse; {hint}",)
+        raise exc
+
+    def harvest_slices(self) -> None:
         settings = self.wh.settings
         while self.cp.position < len(self.slices):
             page_no = self.cp.page + 1
             rel = self.page_rel(page_no)
             try:
-                page = self.client.request(self.opts.endpoint, self.params(), lambda f: self.receive(f, rel))
+                page = self.client.request(self.opts.endpoint, self.params(), lambda f, rel=rel: self.receive(f, rel))
             except BadResumptionToken as exc:
                 self.restart_slice(str(exc))
                 continue
-            except GaveUp as exc:
-                raise HarvestError(f"{exc}. Stopped at {self.where()}; {self.summary.read:,} records are in the "
-                                   "warehouse; run the same command again to resume from this page") from exc
             kept = [r for r in page.records if _keep(r, self.cats)]
             self.summary.filtered_out += len(page.records) - len(kept)
             self.summary.pages += 1
@@ -229,24 +248,19 @@ class _OAIRun:
             total = f" of {page.complete_list_size:,}" if page.complete_list_size is not None else ""
             self.say(f"{self.where().split(', page')[0]}: page {page_no}, {len(page.records)} records{total}"
                      + (f" ({page.error_code})" if page.error_code else ""))
+            if self.pending_records() >= self.opts.flush_records:
+                self.flush()
             if not page.token:
                 window_done = (self.cp.position + 1 == len(self.slices)
                                or self.slices[self.cp.position + 1][0] != self.slices[self.cp.position][0])
-                if window_done or self.pending_records() >= self.opts.flush_records:
-                    self.flush()
-                if window_done:
-                    self.summary.windows += 1
+                self.summary.windows += window_done
                 self.cp.position, self.cp.page, self.cp.attempt = self.cp.position + 1, 0, 0
                 self.slice_start = len(self.pending)
-            elif self.pending_records() >= self.opts.flush_records:
-                self.flush()
             save_checkpoint(settings, self.stream, self.cp)
-        self.flush()
 
     def restart_slice(self, message: str) -> None:
         if self.cp.attempt >= MAX_WINDOW_RESTARTS:
-            raise HarvestError(f"resumptionToken rejected again ({message}) after {self.cp.attempt} restarts of "
-                               f"{self.where()}; run the same command later to resume")
+            raise GaveUp(f"resumptionToken rejected again ({message}) after {self.cp.attempt} restarts of the window")
         self.say(f"resumptionToken expired ({message or 'badResumptionToken'}); restarting {self.where()}")
         self.cp.token, self.cp.page, self.cp.attempt = None, 0, self.cp.attempt + 1
         del self.pending[self.slice_start:]  # the pages of the lost pass are fetched again
@@ -262,7 +276,7 @@ def _plan(wh: Warehouse, opts: HarvestOptions, stream: Stream) -> tuple[Checkpoi
     if cp is not None:
         explicit = {"from": opts.from_date, "until": opts.until_date}
         matches = all(v is None or v.isoformat() == getattr(cp, f"{k}_date") for k, v in explicit.items())
-        if matches and (opts.window_days == cp.window_days or opts.from_date is None):
+        if matches:
             return cp, True
         if opts.progress:
             opts.progress(f"discarding the checkpoint of an unfinished harvest of {cp.from_date}..{cp.until_date}"

@@ -22,8 +22,11 @@ def path_part(text: str) -> str:
     return _UNSAFE.sub("_", text).strip("_") or "_"
 
 
-def save_page(settings: Settings, rel: str, content: bytes, level: int = 5) -> Path:
-    """Write ``content`` gzip'ed to ``<home>/<rel>`` atomically; returns the path."""
+def save_page(settings: Settings, rel: str, content: bytes, level: int = 3) -> Path:
+    """Write ``content`` gzip'ed to ``<home>/<rel>`` atomically; returns the path.
+
+    Level 3: an arXiv page shrinks to about 30 % at a third of the cost of the default level 6.
+    """
     path = settings.home / rel
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")

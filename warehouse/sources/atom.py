@@ -13,7 +13,7 @@ from warehouse.sources.oai import (PageError, UnsafeXMLError, head_bytes, local,
                                    where_of)
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
-_ABS_ID = re.compile(r"/abs/(.+?)(?:v\d+)?$")
+_ABS_ID = re.compile(r"/abs/(.+)$")  # keeps the vN suffix: normalisation turns it into `version`
 _TEXT_FIELDS = {"title": "title", "summary": "abstract", "published": "x_published", "updated": "x_updated",
                 "doi": "doi", "journal_ref": "journal-ref", "comment": "comments"}
 

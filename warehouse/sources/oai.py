@@ -28,8 +28,8 @@ from defusedxml.ElementTree import DefusedXMLParser
 
 GZIP_MAGIC = b"\x1f\x8b"
 OAI_NS = "http://www.openarchives.org/OAI/2.0/"
-SOURCE_BY_FORMAT = {"arXivRaw": "oai-arXivRaw", "arXiv": "oai-arXiv", "dc": "oai_dc"}
-PREFIXES = ("arXivRaw", "arXiv", "oai_dc")
+SOURCE_BY_PREFIX = {"arXivRaw": "oai-arXivRaw", "arXiv": "oai-arXiv", "oai_dc": "oai_dc"}  # papers.source
+PREFIXES = tuple(SOURCE_BY_PREFIX)
 
 
 # -- hardened XML (shared with the Atom parser) -----------------------------------------------------------
@@ -201,7 +201,7 @@ def _text(elem: ET.Element) -> str | None:
 
 
 def _arxiv_raw(fmt: ET.Element) -> dict:
-    rec: dict = {"x_source": "oai-arXivRaw"}
+    rec: dict = {"x_source": SOURCE_BY_PREFIX["arXivRaw"]}
     versions = []
     for child in fmt:
         name = local(child.tag)
@@ -230,7 +230,7 @@ def _author_name(author: ET.Element) -> str:
 
 
 def _arxiv(fmt: ET.Element) -> dict:
-    rec: dict = {"x_source": "oai-arXiv"}
+    rec: dict = {"x_source": SOURCE_BY_PREFIX["arXiv"]}
     for child in fmt:
         name = local(child.tag)
         if name == "id":
@@ -268,7 +268,7 @@ def _dc_category(subject: str) -> str | None:
 
 
 def _oai_dc(fmt: ET.Element) -> dict:
-    rec: dict = {"x_source": "oai_dc"}
+    rec: dict = {"x_source": SOURCE_BY_PREFIX["oai_dc"]}
     authors, dates, cats, descriptions = [], [], [], []
     for child in fmt:
         name = local(child.tag)
