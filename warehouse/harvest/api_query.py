@@ -21,10 +21,9 @@ from warehouse.errors import InputError
 from warehouse.harvest.errors import GaveUp, HarvestError, RetryableError
 from warehouse.harvest.http import Fetched, PoliteClient, RetryPolicy, polite_delay
 from warehouse.harvest.oai_harvest import HarvestSummary
-from warehouse.harvest.rawstore import path_part, save_page
+from warehouse.harvest.rawstore import keep_and_parse, path_part
 from warehouse.ingest import ingest_records
 from warehouse.sources.atom import AtomPage, parse_feed
-from warehouse.sources.oai import PageError, UnsafeXMLError
 from warehouse.state import record_run
 
 DEFAULT_API_ENDPOINT = "https://export.arxiv.org/api/query"
@@ -89,15 +88,7 @@ def harvest_query(wh: Warehouse, query: str, max_results: int = 1000,
     empties = [0]
 
     def receive(fetched: Fetched, rel: str, start: int) -> AtomPage:
-        save_page(settings, rel, fetched.content)
-        try:
-            page = parse_feed(fetched.content, rel)
-        except UnsafeXMLError as exc:
-            raise RetryableError(f"page refused: {exc}") from exc
-        except PageError as exc:
-            if fetched.status != 200:
-                raise HarvestError(f"HTTP {fetched.status} from the arXiv API ({fetched.url})") from exc
-            raise RetryableError(str(exc)) from exc
+        page = keep_and_parse(settings, fetched, rel, parse_feed)
         if page.error:
             raise HarvestError(f"the arXiv API rejected the query: {page.error}")
         if fetched.status != 200:

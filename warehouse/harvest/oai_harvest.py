@@ -21,11 +21,11 @@ from warehouse.api import Warehouse
 from warehouse.errors import InputError
 from warehouse.harvest.checkpoints import (Checkpoint, Stream, clear_checkpoint, load_checkpoint, load_watermark,
                                            save_checkpoint, save_watermark)
-from warehouse.harvest.errors import BadResumptionToken, GaveUp, HarvestError, OAIProtocolError, RetryableError
+from warehouse.harvest.errors import BadResumptionToken, GaveUp, HarvestError, OAIProtocolError
 from warehouse.harvest.http import Fetched, PoliteClient, RetryPolicy, polite_delay
-from warehouse.harvest.rawstore import load_page, path_part, save_page
+from warehouse.harvest.rawstore import keep_and_parse, load_page, path_part
 from warehouse.ingest import ingest_records
-from warehouse.sources.oai import PREFIXES, SOURCE_BY_PREFIX, OAIPage, PageError, UnsafeXMLError, parse_page
+from warehouse.sources.oai import PREFIXES, SOURCE_BY_PREFIX, OAIPage, parse_page
 from warehouse.state import record_run
 
 DEFAULT_OAI_ENDPOINT = "https://oaipmh.arxiv.org/oai"
@@ -142,15 +142,7 @@ class _OAIRun:
 
     def receive(self, fetched: Fetched, rel: str) -> OAIPage:
         """Keep the response, then parse it; bad pages are retried, an expired token restarts the window."""
-        save_page(self.wh.settings, rel, fetched.content)
-        try:
-            page = parse_page(fetched.content, rel)
-        except UnsafeXMLError as exc:
-            raise RetryableError(f"page refused: {exc}") from exc
-        except PageError as exc:
-            if fetched.status != 200:
-                raise HarvestError(f"HTTP {fetched.status} from {fetched.url}") from exc
-            raise RetryableError(str(exc)) from exc
+        page = keep_and_parse(self.wh.settings, fetched, rel, parse_page)
         if page.error_code == "badResumptionToken":
             raise BadResumptionToken(page.error_message)
         if page.error_code not in (None, "noRecordsMatch"):

@@ -12,7 +12,14 @@ import re
 import tempfile
 from pathlib import Path
 
+from typing import Callable, TypeVar
+
+from warehouse.harvest.errors import HarvestError, RetryableError
+from warehouse.harvest.http import Fetched
 from warehouse.settings import Settings
+from warehouse.sources.oai import PageError, UnsafeXMLError
+
+Page = TypeVar("Page")
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._+-]+")
 
@@ -45,3 +52,17 @@ def load_page(settings: Settings, rel: str) -> bytes:
     """The bytes of a saved page, as received."""
     with gzip.open(settings.home / rel, "rb") as fh:
         return fh.read()
+
+
+def keep_and_parse(settings: Settings, fetched: Fetched, rel: str, parse: Callable[[bytes, str], Page]) -> Page:
+    """Save a response under ``raw/`` first, then parse it; a bad page is retried, a bad HTTP status is fatal."""
+    save_page(settings, rel, fetched.content)
+    try:
+        page = parse(fetched.content, rel)
+    except UnsafeXMLError as exc:
+        raise RetryableError(f"page refused: {exc}") from exc
+    except PageError as exc:
+        if fetched.status != 200:
+            raise HarvestError(f"HTTP {fetched.status} from {fetched.url}") from exc
+        raise RetryableError(str(exc)) from exc
+    return page

@@ -6,7 +6,6 @@ line-by-line parsing so only the broken lines are quarantined, each with its lin
 
 from __future__ import annotations
 
-import gzip
 import io
 import re
 from pathlib import Path
