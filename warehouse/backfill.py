@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 import sys
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
@@ -17,7 +17,7 @@ import polars as pl
 
 from warehouse.api import Warehouse
 from warehouse.errors import InputError
-from warehouse.ingest import batches_from_records, ingest_batches
+from warehouse.ingest import IngestStats, batches_from_records, ingest_batches
 from warehouse.sources.batch import RawBatch, prefetch, read_head
 from warehouse.state import record_run
 
@@ -28,19 +28,11 @@ FORMATS = (("snapshot", "warehouse.sources.snapshot", "snapshot"),
 
 
 @dataclass
-class BackfillSummary:
-    files: list[dict] = field(default_factory=list)
-    read: int = 0
-    inserted: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    quarantined: int = 0
-    deleted: int = 0
-    quarantine_file: str | None = None
-    seconds: float = 0.0
+class BackfillSummary(IngestStats):
+    """The ingest counts of the whole backfill, plus what was read from each file and how long it took."""
 
-    def as_dict(self) -> dict:
-        return asdict(self)
+    files: list[dict] = field(default_factory=list)
+    seconds: float = 0.0
 
 
 def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
@@ -112,9 +104,8 @@ def backfill_paths(wh: Warehouse, paths: Iterable[str | Path], progress: bool = 
                 yield batch
 
     stats = ingest_batches(wh, prefetch(all_batches()), default_source="snapshot", origin="backfill")
-    for name in ("read", "inserted", "updated", "unchanged", "quarantined", "deleted", "quarantine_file"):
-        setattr(summary, name, getattr(stats, name))
-    summary.seconds = round(time.perf_counter() - started, 2)
+    summary = BackfillSummary(**stats.as_dict(), files=summary.files,
+                              seconds=round(time.perf_counter() - started, 2))
     record_run(wh.settings, "backfill", files=len(files), read=summary.read, inserted=summary.inserted,
                updated=summary.updated, quarantined=summary.quarantined)
     return summary
