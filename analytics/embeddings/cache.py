@@ -1,0 +1,117 @@
+"""Vectors cached in the warehouse table ``embeddings``, so no paper is embedded twice.
+
+Layout: ``embeddings/embedder_version=<v>/part-<n>.parquet`` with columns ``id``, ``text_hash``
+(of the embedded text: a revised abstract is embedded again) and ``vector`` (list of float32, one
+length per embedder; a list rather than a fixed-size array so that one scan reads all versions);
+``wh.scan("embeddings")`` adds ``embedder_version`` from the folder name. Adding vectors builds a
+new table version that hard-links the existing part files and adds one new file, so a daily run
+writes only its new rows and memory stays bounded by what is asked for, not by the table size.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import polars as pl
+
+from analytics.embeddings.base import Embedder
+from warehouse.api import Warehouse
+
+TABLE = "embeddings"
+PARTITION = "embedder_version"
+CHUNK = 20_000  # texts embedded and written per part file
+MAX_PARTS = 64  # more part files than this in one partition get merged into one
+
+
+def text_hash(text: str) -> int:
+    """64-bit fingerprint of an embedded text."""
+    return int.from_bytes(hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest(), "little", signed=True)
+
+
+class EmbeddingCache:
+    """Aligned vectors for (paper id, text) pairs, computing and storing only the missing ones."""
+
+    def __init__(self, wh: Warehouse) -> None:
+        self.wh = wh
+
+    def _partition_files(self, version: str) -> list[Path]:
+        folder = self.wh.tables.current_version_dir(TABLE)
+        if folder is None:
+            return []
+        return sorted((folder / f"{PARTITION}={version}").glob("part-*.parquet"))
+
+    def lookup(self, ids: Sequence[str], hashes: Sequence[int], version: str, dim: int) -> pl.DataFrame:
+        """Cached rows (``id``, ``vector``) among ``ids`` whose stored text hash still matches."""
+        files = self._partition_files(version)
+        if not files:
+            return pl.DataFrame(schema={"id": pl.String, "vector": pl.Array(pl.Float32, dim)})
+        wanted = pl.LazyFrame({"id": list(ids), "text_hash": list(hashes)},
+                              schema={"id": pl.String, "text_hash": pl.Int64})
+        return (pl.scan_parquet(files).join(wanted, on=["id", "text_hash"], how="semi")
+                .unique("id", keep="last", maintain_order=True)
+                .select("id", pl.col("vector").cast(pl.Array(pl.Float32, dim))).collect())
+
+    def embed(self, ids: Sequence[str], texts: Sequence[str], embedder: Embedder,
+              progress: bool = False) -> np.ndarray:
+        """Vectors of ``texts`` (row i belongs to ``ids[i]``), embedding only what the cache lacks."""
+        if len(ids) != len(texts):
+            raise ValueError(f"{len(ids)} ids but {len(texts)} texts")
+        hashes = [text_hash(t) for t in texts]
+        out = np.zeros((len(ids), embedder.dim), dtype=np.float32)
+        found = np.zeros(len(ids), dtype=bool)
+        cached = self.lookup(ids, hashes, embedder.version, embedder.dim)
+        if cached.height:
+            row_of = dict(zip(cached["id"].to_list(), range(cached.height)))
+            rows = np.fromiter((row_of.get(i, -1) for i in ids), dtype=np.int64, count=len(ids))
+            found = rows >= 0
+            out[found] = cached["vector"].to_numpy()[rows[found]]
+        todo = np.flatnonzero(~found)
+        first: dict[str, int] = {}
+        for i in todo:  # a repeated id is embedded once
+            first.setdefault(ids[i], i)
+        unique = np.fromiter(first.values(), dtype=np.int64, count=len(first))
+        for start in range(0, len(unique), CHUNK):
+            part = unique[start:start + CHUNK]
+            vectors = embedder.encode([texts[i] for i in part], progress=progress)
+            out[part] = vectors
+            self._append(embedder.version, pl.DataFrame({
+                "id": [ids[i] for i in part],
+                "text_hash": pl.Series([hashes[i] for i in part], dtype=pl.Int64),
+                "vector": pl.Series(vectors).cast(pl.List(pl.Float32)),
+            }))
+        if len(unique) < len(todo):
+            index = {ids[i]: i for i in unique}
+            rest = np.array([i for i in todo if index[ids[i]] != i], dtype=np.int64)
+            out[rest] = out[[index[ids[i]] for i in rest]]
+        return out
+
+    def _append(self, version: str, rows: pl.DataFrame) -> None:
+        """New table version = the old part files (hard-linked) + one file with ``rows``."""
+        with self.wh.tables.new_version(TABLE) as folder:
+            old = self.wh.tables.current_version_dir(TABLE)
+            if old is not None:
+                for src in old.rglob("*.parquet"):
+                    dst = folder / src.relative_to(old)
+                    dst.parent.mkdir(parents=True, exist_ok=True)
+                    os.link(src, dst)
+            target = folder / f"{PARTITION}={version}"
+            target.mkdir(exist_ok=True)
+            parts = sorted(target.glob("part-*.parquet"))
+            number = 1 + max((int(p.stem.split("-")[1]) for p in parts), default=-1)
+            rows.write_parquet(target / f"part-{number:06d}.parquet", compression="zstd")
+            if len(parts) + 1 > MAX_PARTS:
+                self._compact(target)
+
+    @staticmethod
+    def _compact(target: Path) -> None:
+        """Merge a partition's part files into one, streaming (bounded memory)."""
+        parts = sorted(target.glob("part-*.parquet"))
+        merged = target / "merged.tmp"
+        pl.scan_parquet(parts).sink_parquet(merged, compression="zstd")
+        for p in parts:
+            p.unlink()
+        merged.rename(target / "part-000000.parquet")
