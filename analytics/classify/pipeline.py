@@ -1,0 +1,331 @@
+"""Classify the warehouse: fit once (or on ``--refit``), then classify new and changed papers with the saved model.
+
+``load_model`` / ``predict_frame`` are the pure, batchable pair that Dask workers run; ``classify_warehouse``
+uses them too, so the CLI, the flows and the workers produce identical rows.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+import orjson
+import polars as pl
+
+from analytics.classify.evaluation import Evaluation, evaluate, read_gold
+from analytics.classify.model import PaperBatch, TopicClassifier
+from analytics.classify.store import (ClassifierBundle, load_bundle, new_version, read_current, save_bundle,
+                                      set_current)
+from analytics.taxonomy import load_taxonomy
+from warehouse.api import Warehouse
+from warehouse.errors import ArxivTrendsError, InputError
+from warehouse.settings import Settings
+from warehouse.state import record_run
+
+PAPER_COLUMNS = ["id", "title", "abstract", "categories", "version", "submitted"]
+BATCH = 50_000  # papers per prediction batch: bounds the memory of the rule matcher
+RULE_EVIDENCE = 0.5  # a rule score this high counts as the rules having spoken
+EMBEDDING_EVIDENCE = 0.5
+
+CLASSIFICATIONS_SCHEMA = {"id": pl.String, "topic": pl.String, "score": pl.Float64, "method": pl.String,
+                          "model_version": pl.String, "classified_at": pl.Datetime("us", "UTC")}
+PAPER_SUBTOPICS_SCHEMA = {"id": pl.String, "subtopic": pl.Int64, "model_version": pl.String,
+                          "paper_version": pl.Int32, "classified_at": pl.Datetime("us", "UTC")}
+
+
+@dataclass
+class ClassifiedBatch:
+    """Rows for ``classifications`` (0-3 per paper) and ``paper_subtopics`` (one per paper)."""
+
+    classifications: pl.DataFrame
+    paper_subtopics: pl.DataFrame
+    topic_ids: list[str] = field(default_factory=list)
+    score_matrix: np.ndarray | None = None  # (papers, topics): every topic's combined score
+
+    def scores(self) -> dict[str, dict[str, float]]:
+        """``{id: {topic: score}}`` for every topic (built on demand: large for a whole corpus)."""
+        if self.score_matrix is None:
+            return {}
+        ids = self.paper_subtopics["id"].to_list()
+        return {pid: {t: round(float(v), 4) for t, v in zip(self.topic_ids, row)}
+                for pid, row in zip(ids, self.score_matrix)}
+
+    def topics(self) -> dict[str, list[str]]:
+        """``{id: [topic, ...]}`` (best first), every paper of the batch included."""
+        out: dict[str, list[str]] = {pid: [] for pid in self.paper_subtopics["id"].to_list()}
+        for pid, topic in self.classifications.sort("score", descending=True).select("id", "topic").iter_rows():
+            out[pid].append(topic)
+        return out
+
+
+@dataclass
+class ClassifySummary:
+    model_version: str
+    embedder: str
+    fitted: bool
+    classified: int
+    assignments: int
+    papers_without_topic: int
+    subtopics: int
+    evaluation: dict | None
+    seconds: float
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def _log(progress: bool, message: str) -> None:
+    if progress:
+        print(f"classify: {message}", file=sys.stderr, flush=True)
+
+
+def load_model(settings: Settings) -> ClassifierBundle:
+    """The current saved model (raises ``ModelMissing`` if none was fitted)."""
+    return load_bundle(settings)
+
+
+def paper_texts(papers: pl.DataFrame) -> list[str]:
+    from analytics.embeddings import paper_text
+
+    return [paper_text(t, a) for t, a in zip(papers["title"].to_list(), papers["abstract"].to_list())]
+
+
+def predict_frame(model: ClassifierBundle, papers: pl.DataFrame, embeddings: np.ndarray | None = None,
+                  classified_at: datetime | None = None) -> ClassifiedBatch:
+    """Classify ``papers`` (id, title, abstract, categories, optional version); pure apart from embedding."""
+    now = classified_at or datetime.now(timezone.utc)
+    if "categories" not in papers.columns:
+        papers = papers.with_columns(pl.lit(None, dtype=pl.List(pl.String)).alias("categories"))
+    if embeddings is None:
+        embeddings = model.embedder().encode(paper_texts(papers)) if papers.height else np.zeros((0, 1))
+    if papers.height == 0:
+        return ClassifiedBatch(pl.DataFrame(schema=CLASSIFICATIONS_SCHEMA), pl.DataFrame(schema=PAPER_SUBTOPICS_SCHEMA))
+    clf = model.classifier
+    decision = clf.decide(PaperBatch(papers.select("title", "abstract", "categories"), np.asarray(embeddings)))
+    if model.subtopics is not None:
+        subtopic = model.subtopics.transform(paper_texts(papers), embeddings)
+        parents = model.subtopics.parents_
+    else:
+        subtopic, parents = np.full(papers.height, -1, dtype=np.int64), {}
+    ids = papers["id"].to_list()
+    rows, cols = np.nonzero(decision.chosen)
+    methods = []
+    for r, c in zip(rows, cols):
+        by_rule = decision.rule.scores[r, c] >= RULE_EVIDENCE
+        by_embedding = decision.embedding[r, c] >= EMBEDDING_EVIDENCE
+        if by_rule and not by_embedding:
+            methods.append("rule")
+        elif by_embedding and not by_rule:
+            methods.append("subtopic" if parents.get(int(subtopic[r])) == clf.topic_ids_[c] else "zeroshot")
+        else:
+            methods.append("combined")
+    classifications = pl.DataFrame({
+        "id": [ids[r] for r in rows], "topic": [clf.topic_ids_[c] for c in cols],
+        "score": decision.scores[rows, cols].astype(np.float64), "method": methods,
+        "model_version": model.version, "classified_at": now,
+    }, schema=CLASSIFICATIONS_SCHEMA)
+    version = papers["version"] if "version" in papers.columns else pl.Series([None] * papers.height)
+    paper_subtopics = pl.DataFrame({
+        "id": ids, "subtopic": subtopic.astype(np.int64), "model_version": model.version,
+        "paper_version": version.cast(pl.Int32), "classified_at": now,
+    }, schema=PAPER_SUBTOPICS_SCHEMA)
+    return ClassifiedBatch(classifications, paper_subtopics, list(clf.topic_ids_), decision.scores)
+
+
+def fit_model(settings: Settings, papers: pl.DataFrame, embeddings: np.ndarray, embedder, taxonomy: str | None,
+              progress: bool = False) -> ClassifierBundle:
+    """Fit the classifier (rule weak labels) and the BERTopic subtopics on all ``papers``, and save them."""
+    from analytics.subtopics import SubtopicModel
+
+    tax = load_taxonomy(taxonomy)
+    descriptions = tax.descriptions()
+    _log(progress, f"fitting the classifier on {papers.height} papers")
+    clf = TopicClassifier(taxonomy_path=str(Path(taxonomy).resolve()) if taxonomy else None).fit(
+        PaperBatch(papers.select("title", "abstract", "categories"), embeddings),
+        description_vectors=embedder.encode(list(descriptions.values())))
+    _log(progress, "fitting BERTopic subtopics")
+    subtopics = SubtopicModel(embedder=embedder, seed=42).fit(paper_texts(papers), embeddings, descriptions)
+    bundle = ClassifierBundle(version=new_version(embedder.name, tax.digest()), embedder_name=embedder.name,
+                              embedder_version=embedder.version, classifier=clf, subtopics=subtopics,
+                              settings=settings, _embedder=embedder)
+    save_bundle(bundle, tax.source)
+    return bundle
+
+
+def _todo(wh: Warehouse, papers: pl.DataFrame, version: str) -> pl.DataFrame:
+    """Papers not yet classified by ``version``, or whose paper version changed since."""
+    if not wh.has_table("paper_subtopics"):
+        return papers
+    done = (wh.scan("paper_subtopics").filter(pl.col("model_version") == version)
+            .select("id", pl.col("paper_version").alias("_done_version")).collect())
+    joined = papers.join(done, on="id", how="left")
+    fresh = pl.col("_done_version").is_null() & pl.col("id").is_in(done["id"].implode()).not_()
+    changed = pl.col("version").cast(pl.Int32).eq_missing(pl.col("_done_version")).not_()
+    return joined.filter(fresh | changed).drop("_done_version")
+
+
+def _merge(wh: Warehouse, name: str, new: pl.DataFrame, replaced_ids: pl.Series, version: str) -> pl.DataFrame:
+    """Rows of the current model version for other papers, plus the new rows (older versions are dropped)."""
+    if not wh.has_table(name):
+        return new
+    old = (wh.scan(name).filter((pl.col("model_version") == version) & ~pl.col("id").is_in(replaced_ids.implode()))
+           .collect())
+    return pl.concat([old.select(new.columns).cast(new.schema), new])
+
+
+def default_gold(settings: Settings) -> Path | None:
+    """The dev gold set used for ``current.json``: ``$ARXIV_TRENDS_GOLD``, else ``<home>/gold/dev.jsonl``."""
+    candidate = Path(os.environ.get("ARXIV_TRENDS_GOLD") or settings.home / "gold" / "dev.jsonl")
+    return candidate if candidate.is_file() else None
+
+
+def classify_warehouse(wh: Warehouse, *, all: bool = False, refit: bool = False, embedder: str | None = "fast",
+                       taxonomy: str | None = None, progress: bool = True) -> ClassifySummary:
+    """Classify new and changed papers (``all``: every paper); fit first if there is no model or ``refit``.
+
+    A saved model fitted with another embedder or taxonomy is refitted (then every paper is reclassified);
+    ``embedder=None`` means "the saved model's embedder, else fast".
+    """
+    from analytics.embeddings import EmbeddingCache, get_embedder
+
+    started = time.perf_counter()
+    settings = wh.settings
+    tax = load_taxonomy(taxonomy)  # a broken --taxonomy file fails before any work
+    if not wh.has_table("papers"):
+        raise ArxivTrendsError("the warehouse has no papers yet; run `arxiv-trends backfill` first")
+    with wh.lock():
+        current = read_current(settings)
+        embedder = embedder or (current or {}).get("embedder") or "fast"
+        stale = current is None or current["embedder"] != embedder or current.get("taxonomy") != tax.digest()
+        if current is not None and stale and not refit:
+            _log(progress, f"the saved model ({current['version']}) differs in embedder or taxonomy: refitting")
+        emb = get_embedder(embedder, settings)
+        cache = EmbeddingCache(wh)
+        papers = wh.scan_papers().select(PAPER_COLUMNS).collect()
+        if papers.height == 0:
+            raise ArxivTrendsError("the warehouse has no papers yet; run `arxiv-trends backfill` first")
+        fitted = refit or stale
+        if fitted:
+            _log(progress, f"embedding {papers.height} papers with {emb.version}")
+            vectors = cache.embed(papers["id"].to_list(), paper_texts(papers), emb, progress=progress)
+            bundle = fit_model(settings, papers, vectors, emb, taxonomy, progress)
+            todo, todo_vectors = papers, vectors
+        else:
+            bundle = load_model(settings)
+            bundle._embedder = emb
+            todo = papers if all else _todo(wh, papers, bundle.version)
+            _log(progress, f"{todo.height} papers to classify with {bundle.version}")
+            todo_vectors = cache.embed(todo["id"].to_list(), paper_texts(todo), emb, progress=progress)
+        now = datetime.now(timezone.utc)
+        parts = [predict_frame(bundle, todo[i:i + BATCH], todo_vectors[i:i + BATCH], now)
+                 for i in range(0, todo.height, BATCH)] or [predict_frame(bundle, todo, todo_vectors, now)]
+        new_cls = pl.concat([p.classifications for p in parts])
+        new_sub = pl.concat([p.paper_subtopics for p in parts])
+        classifications = _merge(wh, "classifications", new_cls, todo["id"], bundle.version)
+        paper_subtopics = _merge(wh, "paper_subtopics", new_sub, todo["id"], bundle.version)
+        wh.write_table("classifications", classifications)
+        wh.write_table("paper_subtopics", paper_subtopics)
+        if bundle.subtopics is not None and (fitted or not wh.has_table("subtopics")):
+            wh.write_table("subtopics", bundle.subtopics.subtopics_frame(
+                assignments=paper_subtopics["subtopic"].to_numpy(), model_version=bundle.version))
+        evaluation = _evaluate_current(settings, classifications, paper_subtopics, bundle) if fitted else (
+            current or {}).get("evaluation")
+        if fitted:
+            set_current(settings, bundle, evaluation)
+    chosen = new_cls["id"].n_unique()
+    summary = ClassifySummary(model_version=bundle.version, embedder=bundle.embedder_name, fitted=fitted,
+                              classified=todo.height, assignments=new_cls.height,
+                              papers_without_topic=todo.height - chosen,
+                              subtopics=len(bundle.subtopics.subtopics_) if bundle.subtopics is not None else 0,
+                              evaluation=evaluation, seconds=round(time.perf_counter() - started, 2))
+    record_run(settings, "classify", model_version=summary.model_version, classified=summary.classified,
+               assignments=summary.assignments, fitted=fitted, seconds=summary.seconds)
+    return summary
+
+
+def _evaluate_current(settings: Settings, classifications: pl.DataFrame, paper_subtopics: pl.DataFrame,
+                      bundle: ClassifierBundle) -> dict | None:
+    """Dev-gold numbers of a new model, from the rows just written (only the gold papers found)."""
+    gold_path = default_gold(settings)
+    if gold_path is None:
+        return None
+    gold = read_gold(gold_path)
+    present = set(paper_subtopics.filter(pl.col("id").is_in(list(gold)))["id"].to_list())
+    if not present:
+        return None
+    predicted: dict[str, list[str]] = {pid: [] for pid in present}
+    for pid, topic in classifications.filter(pl.col("id").is_in(list(present))).select("id", "topic").iter_rows():
+        predicted[pid].append(topic)
+    result = evaluate(predicted, {k: v for k, v in gold.items() if k in present}, bundle.classifier.topic_ids_)
+    return {"macro_f1": result.macro_f1, "micro_f1": result.micro_f1, "per_topic": result.per_topic,
+            "papers": result.papers, "gold": str(gold_path)}
+
+
+def read_paper_file(path: str | Path) -> pl.DataFrame:
+    """Papers (id, title, abstract, categories, version) from any file ``backfill`` reads."""
+    from warehouse.backfill import detect_format, expand_paths, file_batches
+    from warehouse.records import normalize_batch
+
+    frames = []
+    for file in expand_paths([path]):
+        _fmt, module_name, source = detect_format(file)
+        for batch in file_batches(file, module_name):
+            if batch.frame.height:
+                rows, _rejected = normalize_batch(batch.frame, default_source=source)
+                frames.append(rows.select("id", "title", "abstract", "categories", "version"))
+    if not frames:
+        raise InputError(f"{path}: no readable records")
+    return pl.concat(frames)
+
+
+@dataclass
+class FileSummary:
+    records: int
+    with_topic: int
+    out: str
+    model_version: str
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def classify_file(settings: Settings, in_path: str | Path, out_path: str | Path) -> FileSummary:
+    """Classify the records of a file with the saved model; one JSON line per record, in input order."""
+    bundle = load_model(settings)
+    papers = read_paper_file(in_path)
+    result = predict_frame(bundle, papers)
+    topics, scores = result.topics(), result.scores()
+    out = Path(out_path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with out.open("wb") as fh:
+        for pid in papers["id"].to_list():
+            fh.write(orjson.dumps({"id": pid, "topics": topics.get(pid, []), "scores": scores.get(pid, {})}))
+            fh.write(b"\n")
+    return FileSummary(records=papers.height, with_topic=sum(1 for t in topics.values() if t), out=str(out),
+                       model_version=bundle.version)
+
+
+def evaluate_saved(settings: Settings, gold_path: str | Path, papers_path: str | Path | None = None,
+                   wh: Warehouse | None = None) -> Evaluation:
+    """Evaluate the saved model on the gold ids (papers from ``papers_path`` or the warehouse)."""
+    gold = read_gold(gold_path)
+    bundle = load_model(settings)
+    if papers_path is not None:
+        papers = read_paper_file(papers_path).filter(pl.col("id").is_in(list(gold))).unique("id", keep="last")
+    else:
+        if wh is None or not wh.has_table("papers"):
+            raise InputError("the warehouse has no papers; pass --papers FILE with the gold papers' records")
+        papers = wh.scan_papers().filter(pl.col("id").is_in(list(gold))).select(
+            "id", "title", "abstract", "categories", "version").collect()
+    if papers.height == 0:
+        raise InputError(f"none of the {len(gold)} gold papers were found; pass --papers FILE with their records")
+    predicted = predict_frame(bundle, papers).topics()
+    found = {k: v for k, v in gold.items() if k in predicted}
+    result = evaluate(predicted, found, bundle.classifier.topic_ids_)
+    result.missing = sorted(set(gold) - set(found))
+    return result

@@ -1,0 +1,117 @@
+"""``classify`` on a small warehouse: tables, incremental runs, versions, classify-file and evaluate via the CLI."""
+
+from __future__ import annotations
+
+import json
+
+import orjson
+import pytest
+from click.testing import CliRunner
+
+import analytics.embeddings
+from analytics.classify.pipeline import classify_warehouse, load_model, predict_frame
+from flows.cli import cli
+from tests.analytics.classify.conftest import HashEmbedder, synthetic_records, write_jsonl
+from warehouse import open_warehouse
+from warehouse.backfill import backfill_paths
+
+
+@pytest.fixture(scope="module")
+def patched_embedder():
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(analytics.embeddings, "get_embedder", lambda name, settings=None: HashEmbedder())
+        yield
+
+
+@pytest.fixture(scope="module")
+def classified(tmp_path_factory, patched_embedder):
+    root = tmp_path_factory.mktemp("classify")
+    records = synthetic_records(250, seed=3)
+    write_jsonl(root / "papers.jsonl", records)
+    gold = root / "home" / "gold" / "dev.jsonl"
+    gold.parent.mkdir(parents=True)
+    gold.write_bytes(b"".join(orjson.dumps({"id": r["id"], "topics": [r["x_kind"]] if r["x_kind"] else []}) + b"\n"
+                              for r in records[:50]))
+    wh = open_warehouse(root / "home")
+    backfill_paths(wh, [root / "papers.jsonl"], progress=False)
+    summary = classify_warehouse(wh, progress=False)
+    return root, wh, records, summary
+
+
+def test_first_run_fits_and_writes_every_table(classified):
+    root, wh, records, summary = classified
+    assert summary.fitted and summary.classified == 250
+    cls = wh.scan("classifications").collect()
+    subs = wh.scan("paper_subtopics").collect()
+    assert cls.columns == ["id", "topic", "score", "method", "model_version", "classified_at"]
+    assert subs.height == 250 and subs["id"].n_unique() == 250
+    assert set(cls["model_version"]) == set(subs["model_version"]) == {summary.model_version}
+    per_paper = cls.group_by("id").len()["len"]
+    assert per_paper.max() <= 3
+    assert cls["score"].is_between(0, 1).all()
+    assert set(cls["method"]) <= {"rule", "zeroshot", "subtopic", "combined"}
+    topics = wh.scan("subtopics").collect()
+    assert {"subtopic", "label", "keywords", "parent_topic", "size", "model_version"} <= set(topics.columns)
+    current = json.loads((wh.settings.models_dir / "current.json").read_text())
+    assert current["version"] == summary.model_version and current["embedder"] == "fast"
+    assert current["evaluation"]["macro_f1"] > 0.9  # the synthetic topics are easy
+    assert (wh.settings.models_dir / summary.model_version / "classifier.joblib").exists()
+
+
+def test_second_run_classifies_only_new_papers(classified, tmp_path):
+    root, wh, records, summary = classified
+    again = classify_warehouse(wh, progress=False)
+    assert not again.fitted and again.classified == 0 and again.model_version == summary.model_version
+    new = synthetic_records(5, seed=9, prefix="2402")
+    write_jsonl(tmp_path / "new.jsonl", new)
+    backfill_paths(wh, [tmp_path / "new.jsonl"], progress=False)
+    step = classify_warehouse(wh, progress=False)
+    assert step.classified == 5
+    assert wh.scan("paper_subtopics").collect().height == 255
+    everything = classify_warehouse(wh, all=True, progress=False)
+    assert everything.classified == 255 and not everything.fitted
+
+
+def test_saved_model_predicts_like_the_run(classified):
+    root, wh, records, summary = classified
+    model = load_model(wh.settings)
+    papers = wh.scan_papers().select("id", "title", "abstract", "categories", "version").collect().sort("id")
+    batch = predict_frame(model, papers)
+    written = wh.scan("classifications").collect()
+    key = ["id", "topic"]
+    assert batch.classifications.select(key).sort(key).equals(written.select(key).sort(key))
+
+
+def test_cli_classify_file_and_evaluate(classified, tmp_path):
+    root, wh, records, summary = classified
+    runner = CliRunner()
+    home = str(wh.settings.home)
+    out = tmp_path / "out.jsonl"
+    result = runner.invoke(cli, ["--home", home, "classify-file", str(root / "papers.jsonl"), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(x) for x in out.read_text().splitlines()]
+    assert [x["id"] for x in lines] == [r["id"] for r in records]
+    first_mt = next(x for x, r in zip(lines, records) if r["x_kind"] == "machine_translation")
+    assert first_mt["topics"] == ["machine_translation"] and 0 <= first_mt["scores"]["protein"] <= 1
+    result = runner.invoke(cli, ["--home", home, "evaluate", str(wh.settings.home / "gold" / "dev.jsonl"), "--json"])
+    assert result.exit_code == 0, result.output
+    numbers = json.loads(result.output)
+    assert numbers["papers"] == 50 and numbers["macro_f1"] > 0.9
+    result = runner.invoke(cli, ["--home", home, "evaluate", str(wh.settings.home / "gold" / "dev.jsonl"),
+                                 "--papers", str(root / "papers.jsonl")])
+    assert result.exit_code == 0 and "macro F1" in result.output
+
+
+def test_cli_without_a_model_is_a_one_line_error(tmp_path):
+    write_jsonl(tmp_path / "p.jsonl", synthetic_records(3))
+    result = CliRunner().invoke(cli, ["--home", str(tmp_path / "empty"), "classify-file", str(tmp_path / "p.jsonl"),
+                                      "--out", str(tmp_path / "o.jsonl")])
+    assert result.exit_code == 1
+    assert "no classifier fitted" in result.output and "Traceback" not in result.output
+
+
+def test_cli_classify_json(classified):
+    root, wh, records, summary = classified
+    result = CliRunner().invoke(cli, ["--home", str(wh.settings.home), "classify", "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output.strip().splitlines()[-1])["model_version"] == summary.model_version
