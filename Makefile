@@ -18,7 +18,13 @@ $(STAMP): pyproject.toml requirements/constraints.txt
 
 install: $(STAMP)
 
+# The daily pipeline. Over an empty data root it first imports the sample corpus of ../shared/data/arxiv when that
+# is there (history comes from a backfill; the harvest only adds recent days). Options: make run ARGS=--no-harvest
+SAMPLE ?= ../shared/data/arxiv
 run: install
+	@if [ -d "$(SAMPLE)" ] && ! $(BIN)/arxiv-trends status --json | grep -q '"papers": [1-9]'; then \
+		echo "empty warehouse: importing the sample corpus in $(SAMPLE) first"; \
+		$(BIN)/arxiv-trends backfill "$(SAMPLE)"; fi
 	$(BIN)/arxiv-trends run $(ARGS)
 
 # Headless Chromium for the report browser tests: installed from Debian's packages where we can (root + apt),

@@ -1,0 +1,156 @@
+"""A real Prefect server on 127.0.0.1: deployments served by `arxiv-trends serve`, and from prefect.yaml
+run by a process worker; a triggered run of each completes."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from flows.deployments import DEPLOYMENTS
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+SERVER_START_S = 120
+RUN_TIMEOUT_S = 300
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait(what: str, check, timeout: float, proc: subprocess.Popen | None = None, log: Path | None = None):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        if proc is not None and proc.poll() is not None:
+            raise AssertionError(f"{what}: the process exited ({proc.returncode}):\n{_tail(log)}")
+        time.sleep(1)
+    raise AssertionError(f"{what}: not within {timeout:.0f} s\n{_tail(log)}")
+
+
+def _tail(log: Path | None) -> str:
+    return log.read_text(errors="replace")[-3000:] if log and log.exists() else ""
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGINT)  # the runner and the worker stop cleanly on SIGINT
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory):
+    """``prefect server start`` on 127.0.0.1 with its own PREFECT_HOME; skipped if it cannot start."""
+    folder = tmp_path_factory.mktemp("prefect-server")
+    port = _free_port()
+    env = {**os.environ, "PREFECT_HOME": str(folder / "home"), "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+           "DO_NOT_TRACK": "1", "PREFECT_UI_ENABLED": "false"}
+    env.pop("PREFECT_API_URL", None)
+    log = folder / "server.log"
+    proc = subprocess.Popen([str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+                            env=env, stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True)
+    api = f"http://127.0.0.1:{port}/api"
+
+    def healthy() -> bool:
+        try:
+            return httpx.get(f"{api}/health", timeout=2).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    try:
+        _wait("prefect server start", healthy, SERVER_START_S, proc, log)
+    except AssertionError as exc:
+        _stop(proc)
+        pytest.skip(f"a local Prefect server could not start on 127.0.0.1: {str(exc)[:500]}")
+    yield api, folder
+    _stop(proc)
+
+
+def _client_env(api: str, folder: Path, home: Path) -> dict[str, str]:
+    return {**os.environ, "PREFECT_API_URL": api, "PREFECT_HOME": str(folder / "client"),
+            "ARXIV_TRENDS_HOME": str(home), "PREFECT_RUNNER_POLL_FREQUENCY": "2",
+            "PREFECT_WORKER_QUERY_SECONDS": "2", "PWD": str(ROOT)}
+
+
+def _deployments(api: str) -> dict[str, dict]:
+    found = httpx.post(f"{api}/deployments/filter", json={}, timeout=10).json()
+    flows = {f["id"]: f["name"] for f in httpx.post(f"{api}/flows/filter", json={}, timeout=10).json()}
+    return {f"{flows[d['flow_id']]}/{d['name']}": d for d in found}
+
+
+def _run_to_completion(api: str, deployment: dict, parameters: dict, proc, log) -> dict:
+    run = httpx.post(f"{api}/deployments/{deployment['id']}/create_flow_run", json={"parameters": parameters},
+                     timeout=10).json()
+
+    def final():
+        state = httpx.get(f"{api}/flow_runs/{run['id']}", timeout=10).json()["state"]
+        return state if state["type"] in ("COMPLETED", "FAILED", "CRASHED", "CANCELLED") else None
+
+    return _wait("the triggered flow run", final, RUN_TIMEOUT_S, proc, log)
+
+
+def test_served_deployments_run_when_triggered(server, classified_copy):
+    home_copy = classified_copy
+    api, folder = server
+    log = folder / "serve.log"
+    proc = subprocess.Popen([str(BIN / "arxiv-trends"), "--home", str(home_copy), "serve"],
+                            env=_client_env(api, folder, home_copy), cwd=ROOT, stdout=log.open("w"),
+                            stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        names = {"daily-pipeline/daily", "report/weekly-report"}
+
+        def registered():
+            found = _deployments(api)
+            return found if names <= set(found) else None
+
+        deployments = _wait("served deployments registered", registered, 120, proc, log)
+        daily = deployments["daily-pipeline/daily"]
+        assert daily["parameters"]["home"] == str(home_copy)
+        assert daily["parameters"]["report"] is False
+        crons = {s["schedule"]["cron"] for s in daily["schedules"]}
+        assert crons == {next(s.cron for s in DEPLOYMENTS if s.name == "daily")}
+        state = _run_to_completion(api, daily, {"harvest": False}, proc, log)
+        assert state["type"] == "COMPLETED", _tail(log)
+    finally:
+        _stop(proc)
+    assert (home_copy / "state" / "runs.json").exists()
+
+
+def test_prefect_yaml_deploys_to_a_process_pool_and_a_worker_runs_it(server, classified_copy):
+    home_copy = classified_copy
+    api, folder = server
+    env = _client_env(api, folder, home_copy)
+    prefect = str(BIN / "prefect")
+    subprocess.run([prefect, "work-pool", "create", "arxiv-trends", "--type", "process", "--overwrite"],
+                   env=env, cwd=ROOT, check=True, capture_output=True)
+    deploy = subprocess.run([prefect, "--no-prompt", "deploy", "--all"], env=env, cwd=ROOT, capture_output=True,
+                            text=True)
+    assert deploy.returncode == 0, deploy.stdout[-3000:] + deploy.stderr[-3000:]
+    deployments = _deployments(api)
+    aggregate_only = deployments["daily-pipeline/daily"]
+    assert aggregate_only["work_pool_name"] == "arxiv-trends"
+    assert aggregate_only["pull_steps"][0]["prefect.deployments.steps.set_working_directory"]["directory"] == str(ROOT)
+    log = folder / "worker.log"
+    worker = subprocess.Popen([prefect, "worker", "start", "--pool", "arxiv-trends", "--run-once"], env=env, cwd=ROOT,
+                              stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        state = _run_to_completion(api, aggregate_only, {"harvest": False}, worker, None)
+        assert state["type"] == "COMPLETED", _tail(log)
+    finally:
+        _stop(worker)
