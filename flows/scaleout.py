@@ -7,13 +7,11 @@ are identical. The cluster is created lazily, on the first batch submitted, and 
 
 from __future__ import annotations
 
-import time
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Iterator
 from urllib.parse import urlsplit
 
-import numpy as np
 import polars as pl
 from prefect import get_run_logger
 from prefect.context import FlowRunContext
@@ -58,75 +56,31 @@ def connected(runner: DaskTaskRunner) -> Iterator[DaskTaskRunner]:
 
 def backfill_on_dask(wh: Warehouse, paths: list[str], runner: DaskTaskRunner) -> dict:
     """``backfill_paths`` with the parsing of each file on a Dask worker; ingestion stays here, in file order."""
-    from warehouse.backfill import BackfillSummary, detect_format, expand_paths
-    from warehouse.ingest import ingest_batches
-    from warehouse.state import record_run
+    from warehouse.backfill import backfill_paths
 
-    started = time.perf_counter()
-    files = expand_paths(paths)
-    detected = [(path, *detect_format(path)) for path in files]
-    summary = BackfillSummary(files=[{"path": str(p), "format": fmt, "records": 0} for p, fmt, _, _ in detected])
-    with wh.lock(), connected(runner):
-        futures = [runner.submit(parse_file_task, {"path": str(path), "module_name": module, "source": source})
-                   for path, _fmt, module, source in detected]
+    def parse_on_workers(detected: list) -> Iterator[list]:
+        futures = [runner.submit(parse_file_task, {"path": str(path), "module_name": module})
+                   for path, _fmt, module, _source in detected]
+        return (future.result() for future in futures)
 
-        def batches() -> Iterator:
-            for entry, future in zip(summary.files, futures):
-                for batch in future.result():
-                    entry["records"] += batch.frame.height + len(batch.extras)
-                    yield batch
-
-        stats = ingest_batches(wh, batches(), default_source="snapshot", origin="backfill")
-    for name in ("read", "inserted", "updated", "unchanged", "quarantined", "deleted", "quarantine_file"):
-        setattr(summary, name, getattr(stats, name))
-    summary.seconds = round(time.perf_counter() - started, 2)
-    record_run(wh.settings, "backfill", files=len(files), read=summary.read, inserted=summary.inserted,
-               updated=summary.updated, quarantined=summary.quarantined)
-    return summary.as_dict()
+    with connected(runner):
+        return backfill_paths(wh, paths, progress=False, read_files=parse_on_workers).as_dict()
 
 
 def classify_on_dask(wh: Warehouse, runner: DaskTaskRunner, embedder: str = "fast",
                      batch_size: int = CLASSIFY_BATCH) -> dict:
     """``classify_warehouse`` with embedding and prediction of each batch of new papers on a Dask worker.
 
-    Fitting needs every paper in one place, so without a current model for ``embedder`` (or with a
-    changed taxonomy) the classifier is fitted in-process by ``classify_warehouse`` itself. Vectors made
-    on workers are not added to the embeddings cache.
+    Fitting needs every paper in one place, so without a current model for ``embedder`` (or with a changed
+    taxonomy) ``classify_warehouse`` fits in-process first. Vectors made on workers are not cached.
     """
-    from analytics.classify import pipeline as classify
-    from analytics.classify.store import read_current
-    from analytics.taxonomy import load_taxonomy
-    from warehouse.state import record_run
+    from analytics.classify.pipeline import classify_warehouse
 
-    current = read_current(wh.settings)
-    if current is None or current["embedder"] != embedder or current.get("taxonomy") != load_taxonomy().digest():
-        get_run_logger().info("no current %s model: fitting in this process (fitting does not scale out)", embedder)
-        return classify.classify_warehouse(wh, embedder=embedder, progress=False).as_dict()
-    started = time.perf_counter()
-    with wh.lock():
-        bundle = classify.load_model(wh.settings)
-        papers = wh.scan_papers().select(classify.PAPER_COLUMNS).collect()
-        todo = classify._todo(wh, papers, bundle.version)
-        now = datetime.now(timezone.utc)
+    def predict_on_workers(model, todo: pl.DataFrame, now: datetime) -> list:
         with connected(runner):
-            futures = [runner.submit(classify_batch_task, {"home": str(wh.settings.home), "version": bundle.version,
+            futures = [runner.submit(classify_batch_task, {"home": str(wh.settings.home), "version": model.version,
                                                            "papers": todo[i:i + batch_size], "classified_at": now})
                        for i in range(0, todo.height, batch_size)]
-            parts = [future.result() for future in futures]
-        parts = parts or [classify.predict_frame(bundle, todo, np.zeros((0, 1)), now)]
-        new_cls = pl.concat([p.classifications for p in parts])
-        new_sub = pl.concat([p.paper_subtopics for p in parts])
-        wh.write_table("classifications", classify._merge(wh, "classifications", new_cls, todo["id"], bundle.version))
-        paper_subtopics = classify._merge(wh, "paper_subtopics", new_sub, todo["id"], bundle.version)
-        wh.write_table("paper_subtopics", paper_subtopics)
-        if bundle.subtopics is not None and not wh.has_table("subtopics"):
-            wh.write_table("subtopics", bundle.subtopics.subtopics_frame(
-                assignments=paper_subtopics["subtopic"].to_numpy(), model_version=bundle.version))
-    summary = classify.ClassifySummary(
-        model_version=bundle.version, embedder=bundle.embedder_name, fitted=False, classified=todo.height,
-        assignments=new_cls.height, papers_without_topic=todo.height - new_cls["id"].n_unique(),
-        subtopics=len(bundle.subtopics.subtopics_) if bundle.subtopics is not None else 0,
-        evaluation=current.get("evaluation"), seconds=round(time.perf_counter() - started, 2))
-    record_run(wh.settings, "classify", model_version=summary.model_version, classified=summary.classified,
-               assignments=summary.assignments, fitted=False, seconds=summary.seconds, workers="dask")
-    return summary.as_dict()
+            return [future.result() for future in futures]
+
+    return classify_warehouse(wh, embedder=embedder, progress=False, predict_batches=predict_on_workers).as_dict()

@@ -90,17 +90,13 @@ def report_task(wh: Warehouse, out_dir: str | None = None) -> dict:
 
 # -- batch tasks for a Dask cluster: pure functions of their inputs, no warehouse writes -----------------
 @task(name="parse-file", cache_policy=NO_CACHE)
-def parse_file_task(path: str, module_name: str, source: str) -> list:
+def parse_file_task(path: str, module_name: str) -> list:
     """Every raw batch of one input file, as ``backfill_paths`` reads it."""
     from pathlib import Path
 
     from warehouse.backfill import file_batches
 
-    batches = list(file_batches(Path(path), module_name))
-    for batch in batches:
-        if batch.frame.height and "x_source" in batch.frame.columns:
-            batch.frame = batch.frame.with_columns(pl.col("x_source").fill_null(source))
-    return batches
+    return list(file_batches(Path(path), module_name))
 
 
 _MODELS: dict[tuple[str, str], object] = {}  # (home, model version) -> loaded model, in each worker process

@@ -21,6 +21,9 @@ from warehouse.ingest import IngestStats, batches_from_records, ingest_batches
 from warehouse.sources.batch import RawBatch, prefetch, read_head
 from warehouse.state import record_run
 
+Detected = tuple[Path, str, str, str]  # (path, format, parser module, default source label)
+ReadFiles = Callable[[list[Detected]], Iterator[Iterable[RawBatch]]]
+
 # (format name, module under warehouse.sources, default source label); tried in this order.
 FORMATS = (("snapshot", "warehouse.sources.snapshot", "snapshot"),
            ("oai-pmh", "warehouse.sources.oai", "oai"),
@@ -78,12 +81,19 @@ def file_batches(path: Path, module_name: str) -> Iterator[RawBatch]:
     return batches_from_records(module.iter_file_records(path))
 
 
+def read_files_here(detected: list[Detected]) -> Iterator[Iterable[RawBatch]]:
+    """The raw batches of each detected file, in order, parsed in this process."""
+    return (file_batches(path, module_name) for path, _fmt, module_name, _source in detected)
+
+
 def backfill_paths(wh: Warehouse, paths: Iterable[str | Path], progress: bool = True,
-                   on_records: Callable[[str, int], None] | None = None) -> BackfillSummary:
+                   on_records: Callable[[str, int], None] | None = None,
+                   read_files: ReadFiles = read_files_here) -> BackfillSummary:
     """Import every file as one atomic change of the warehouse; returns per-file and total counts.
 
     ``on_records(file_name, n)`` is called after each batch (for progress bars); without it and with
-    ``progress`` a line per batch goes to stderr.
+    ``progress`` a line per batch goes to stderr. ``read_files`` turns the detected files into their batches,
+    one iterable per file in order: the flows pass one that parses the files on Dask workers.
     """
     started = time.perf_counter()
     files = expand_paths(paths)
@@ -93,8 +103,8 @@ def backfill_paths(wh: Warehouse, paths: Iterable[str | Path], progress: bool = 
         on_records = _stderr_progress()
 
     def all_batches() -> Iterator[RawBatch]:
-        for entry, (path, _fmt, module_name, source) in zip(summary.files, detected):
-            for batch in file_batches(path, module_name):
+        for entry, (path, _fmt, _module, source), batches in zip(summary.files, detected, read_files(detected)):
+            for batch in batches:
                 if batch.frame.height and "x_source" in batch.frame.columns:
                     batch.frame = batch.frame.with_columns(pl.col("x_source").fill_null(source))
                 n = batch.frame.height + len(batch.extras)

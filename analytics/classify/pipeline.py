@@ -12,6 +12,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import orjson
@@ -184,12 +185,18 @@ def default_gold(settings: Settings) -> Path | None:
     return candidate if candidate.is_file() else None
 
 
+PredictBatches = Callable[[ClassifierBundle, pl.DataFrame, datetime], list[ClassifiedBatch]]
+
+
 def classify_warehouse(wh: Warehouse, *, all: bool = False, refit: bool = False, embedder: str | None = "fast",
-                       taxonomy: str | None = None, progress: bool = True) -> ClassifySummary:
+                       taxonomy: str | None = None, progress: bool = True,
+                       predict_batches: PredictBatches | None = None) -> ClassifySummary:
     """Classify new and changed papers (``all``: every paper); fit first if there is no model or ``refit``.
 
     A saved model fitted with another embedder or taxonomy is refitted (then every paper is reclassified);
-    ``embedder=None`` means "the saved model's embedder, else fast".
+    ``embedder=None`` means "the saved model's embedder, else fast". ``predict_batches(model, papers, now)``,
+    when given, embeds and classifies the papers of a saved model elsewhere (the flows pass one that runs
+    batches on Dask workers; their vectors do not enter the embeddings cache); fitting always runs here.
     """
     from analytics.embeddings import EmbeddingCache, get_embedder
 
@@ -220,10 +227,15 @@ def classify_warehouse(wh: Warehouse, *, all: bool = False, refit: bool = False,
             bundle._embedder = emb
             todo = papers if all else _todo(wh, papers, bundle.version)
             _log(progress, f"{todo.height} papers to classify with {bundle.version}")
-            todo_vectors = cache.embed(todo["id"].to_list(), paper_texts(todo), emb, progress=progress)
+            todo_vectors = None if predict_batches else cache.embed(todo["id"].to_list(), paper_texts(todo), emb,
+                                                                    progress=progress)
         now = datetime.now(timezone.utc)
-        parts = [predict_frame(bundle, todo[i:i + BATCH], todo_vectors[i:i + BATCH], now)
-                 for i in range(0, todo.height, BATCH)] or [predict_frame(bundle, todo, todo_vectors, now)]
+        if todo_vectors is None:
+            parts = predict_batches(bundle, todo, now)
+        else:
+            parts = [predict_frame(bundle, todo[i:i + BATCH], todo_vectors[i:i + BATCH], now)
+                     for i in range(0, todo.height, BATCH)]
+        parts = parts or [predict_frame(bundle, todo, np.zeros((0, emb.dim), dtype=np.float32), now)]
         new_cls = pl.concat([p.classifications for p in parts])
         new_sub = pl.concat([p.paper_subtopics for p in parts])
         classifications = _merge(wh, "classifications", new_cls, todo["id"], bundle.version)
