@@ -20,12 +20,17 @@ install: $(STAMP)
 
 # The daily pipeline. Over an empty data root it first imports the sample corpus of ../shared/data/arxiv when that
 # is there (history comes from a backfill; the harvest only adds recent days). Options: make run ARGS=--no-harvest
+# Without a network (arXiv's host does not resolve) it runs offline, saying so; the CLI itself never guesses.
 SAMPLE ?= ../shared/data/arxiv
+ARXIV_HOST ?= oaipmh.arxiv.org
 run: install
 	@if [ -d "$(SAMPLE)" ] && ! $(BIN)/arxiv-trends status --json | grep -q '"papers": [1-9]'; then \
 		echo "empty warehouse: importing the sample corpus in $(SAMPLE) first"; \
 		$(BIN)/arxiv-trends backfill "$(SAMPLE)"; fi
-	$(BIN)/arxiv-trends run $(ARGS)
+	@if [ -z "$(ARGS)" ] && ! getent hosts $(ARXIV_HOST) >/dev/null 2>&1; then \
+		echo "no network here ($(ARXIV_HOST) does not resolve): running offline with --no-harvest"; \
+		$(BIN)/arxiv-trends run --no-harvest; \
+	else $(BIN)/arxiv-trends run $(ARGS); fi
 
 # Headless Chromium for the report browser tests: installed from Debian's packages where we can (root + apt),
 # otherwise those tests skip and say why.

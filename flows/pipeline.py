@@ -40,8 +40,12 @@ class Steps:
         self.logger.warning("%s skipped: %s", name, reason)
         self.steps[name] = {"status": "skipped", "reason": reason, "summary": None, "seconds": 0.0}
 
-    def run(self, name: str, call: Callable[[], Any]) -> dict | None:
-        """Run ``call`` (a task called with ``return_state=True``, or a function returning a summary)."""
+    def run(self, name: str, call: Callable[[], Any], tolerate_failure: bool = False) -> dict | None:
+        """Run ``call`` (a task called with ``return_state=True``, or a function returning a summary).
+
+        With ``tolerate_failure`` a failed task is recorded as ``failed`` with its reason and the run goes on
+        (the harvest: the other steps still work on the papers already in the warehouse).
+        """
         reason = steps.missing(name) or next(
             (why for table, why in NEEDS.get(name, {}).items() if not self.wh.has_table(table)), None)
         if reason:
@@ -51,6 +55,12 @@ class Steps:
         outcome = call()
         status = "done"
         if hasattr(outcome, "result") and hasattr(outcome, "is_completed"):  # a Prefect State
+            if tolerate_failure and outcome.is_failed():
+                reason = str(outcome.result(raise_on_failure=False))
+                self.logger.error("%s failed: %s", name, reason)
+                self.steps[name] = {"status": "failed", "reason": reason, "summary": None,
+                                    "seconds": round(time.perf_counter() - started, 2)}
+                return None
             status = "cached" if outcome.name == "Cached" else "done"
             outcome = outcome.result()
         self.steps[name] = {"status": status, "reason": None, "summary": outcome,
@@ -100,7 +110,7 @@ def daily_pipeline(home: str | None = None, harvest: bool = True, report: bool =
     run = Steps(wh, "daily-pipeline")
     with wh.lock(wait=wait_lock):
         if harvest:
-            run.run("harvest", lambda: harvest_task(wh, harvest_options, return_state=True))
+            run.run("harvest", lambda: harvest_task(wh, harvest_options, return_state=True), tolerate_failure=True)
         else:
             run.skip("harvest", "turned off (--no-harvest): working on the papers already in the warehouse")
         run.run("classify", _classify(wh, embedder, workers, dask_address, dask_batch_size))

@@ -20,6 +20,8 @@ def _format_step(name: str, step: dict) -> str:
     summary = step.get("summary") or {}
     if step["status"] == "skipped":
         return f"  {name:<10} skipped: {step['reason']}"
+    if step["status"] == "failed":
+        return f"  {name:<10} FAILED: {step['reason']}"
     numbers = ", ".join(f"{key} {summary[key]:,}" for key in ("read", "inserted", "updated", "classified",
                                                                 "months", "pages", "charts")
                         if isinstance(summary.get(key), int))
@@ -56,12 +58,16 @@ def run(ctx: click.Context, no_harvest: bool, no_report: bool, embedder: str, wo
                             harvest_options=options or None)
     if as_json:
         click.echo(json.dumps(result, sort_keys=True, default=str))
-        return
-    click.echo(f"daily pipeline on {result['home']}:")
-    for name, step in result["steps"].items():
-        click.echo(_format_step(name, step))
-    if result.get("report_url"):
-        click.echo(f"report: {result['report_url']}")
+    else:
+        click.echo(f"daily pipeline on {result['home']}:")
+        for name, step in result["steps"].items():
+            click.echo(_format_step(name, step))
+        if result.get("report_url"):
+            click.echo(f"report: {result['report_url']}")
+    failed = [name for name, step in result["steps"].items() if step["status"] == "failed"]
+    if failed:
+        raise ArxivTrendsError(f"{', '.join(failed)} failed (see above); the other steps ran on the papers "
+                               "already in the warehouse")
 
 
 @cli.command("serve")

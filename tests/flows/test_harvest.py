@@ -75,3 +75,14 @@ def test_harvest_flow_publishes_its_summary(home, fake_records):
     assert "**papers added**: 30" in artifacts(run_id)["harvest-summary"].data
     assert open_warehouse(home).has_table("papers")
     assert date.fromisoformat(result["steps"]["harvest"]["summary"]["watermark"])
+
+
+def test_a_failed_harvest_is_reported_and_the_other_steps_still_run(classified_copy):
+    """No network (the endpoint's host does not resolve): the harvest fails at once, not after its retry
+    budget, and classify / aggregate / report still run on the papers already in the warehouse."""
+    result, run_id = run_flow(daily_pipeline, home=str(classified_copy),
+                              harvest_options={"endpoint": "http://oai.example.invalid/oai", "delay": 0})
+    harvest = result["steps"]["harvest"]
+    assert harvest["status"] == "failed" and "cannot resolve oai.example.invalid" in harvest["reason"]
+    assert {result["steps"][s]["status"] for s in ("classify", "aggregate", "report")} <= {"done", "cached"}
+    assert "failed" in artifacts(run_id)["daily-pipeline-summary"].data

@@ -17,6 +17,14 @@ class GaveUp(HarvestError):
     """The retry budget is spent (network down, server overloaded)."""
 
 
+class HostUnknown(HarvestError):
+    """The endpoint's host name does not resolve on the first request: no network (or no DNS) here.
+
+    Retrying for the whole budget would only hang a run; the next scheduled run re-harvests the missed days
+    (the trailing re-harvest window), so failing at once loses nothing.
+    """
+
+
 class OAIProtocolError(HarvestError):
     """The OAI-PMH server refused the request (badArgument, cannotDisseminateFormat, ...)."""
 

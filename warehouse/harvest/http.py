@@ -8,6 +8,7 @@ out with ``sleep`` (both injectable), so tests check the timing without sleeping
 from __future__ import annotations
 
 import random
+import socket
 import time
 from dataclasses import dataclass, field
 from datetime import timezone
@@ -18,7 +19,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from warehouse.errors import InputError
-from warehouse.harvest.errors import GaveUp, RetryableError
+from warehouse.harvest.errors import GaveUp, HostUnknown, RetryableError
 
 ARXIV_DOMAIN = "arxiv.org"
 ARXIV_MIN_DELAY_S = 3.0
@@ -52,6 +53,22 @@ def polite_delay(url: str, delay: float | None) -> float:
         raise InputError(f"--delay {delay:g} is below arXiv's politeness floor of {ARXIV_MIN_DELAY_S:g} s for "
                          f"{urlsplit(url).hostname}; lower delays are only for other endpoints (a local mirror)")
     return float(delay)
+
+
+def _name_not_resolved(exc: BaseException) -> bool:
+    """Whether a transport error comes from DNS (``socket.gaierror``, possibly wrapped by httpcore and httpx)."""
+    todo: list[BaseException] = [exc]
+    visited: set[int] = set()
+    while todo:
+        current = todo.pop()
+        if id(current) in visited:
+            continue
+        visited.add(id(current))
+        if isinstance(current, socket.gaierror):
+            return True
+        todo.extend(a for a in current.args if isinstance(a, BaseException))
+        todo.extend(e for e in (current.__cause__, current.__context__) if e is not None)
+    return False
 
 
 @dataclass
@@ -160,6 +177,11 @@ class PoliteClient:
                 resp = self._http.get(url, params=params)
                 fetched = Fetched(str(resp.url), resp.status_code, resp.content, dict(resp.headers))
             except httpx.TransportError as exc:
+                if self.stats.requests == 1 and _name_not_resolved(exc):
+                    host = urlsplit(url).hostname
+                    raise HostUnknown(f"cannot resolve {host} ({exc}): no network or no DNS on this machine; "
+                                      "nothing was harvested (work offline with --no-harvest, or check "
+                                      "--endpoint)") from exc
                 reason = f"network error: {type(exc).__name__}: {exc}"
             finally:
                 self._next_allowed = self.clock() + self.delay

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import socket
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
 
@@ -11,7 +12,7 @@ import pytest
 
 from tests.warehouse.harvest.fake_arxiv import FakeArxiv, FakeClock, synthetic_records
 from warehouse.errors import InputError
-from warehouse.harvest.errors import GaveUp, RetryableError
+from warehouse.harvest.errors import GaveUp, HostUnknown, RetryableError
 from warehouse.harvest.http import PoliteClient, RetryPolicy, polite_delay, retry_after_seconds
 
 
@@ -136,3 +137,37 @@ def test_one_connection_is_reused(server):
             client.request(server.oai_url, {"verb": "Identify"}, ok)
         pool = client._http._transport._pool
         assert isinstance(client._http._transport, httpx.HTTPTransport) and len(pool.connections) == 1
+
+
+def _dns_failure(request):
+    try:
+        raise socket.gaierror(-2, "Name or service not known")
+    except socket.gaierror as exc:
+        raise httpx.ConnectError("[Errno -2] Name or service not known", request=request) from exc
+
+
+def test_unresolvable_host_on_the_first_request_fails_at_once():
+    clock = FakeClock()
+    client = PoliteClient(contact="me@example.org", delay=3.0, clock=clock, sleep=clock.sleep,
+                          transport=httpx.MockTransport(_dns_failure))
+    with client, pytest.raises(HostUnknown, match="cannot resolve oai.example.invalid.*--no-harvest"):
+        client.request("http://oai.example.invalid/oai", {"verb": "Identify"}, ok)
+    assert client.stats.requests == 1 and client.stats.retries == 0 and clock.sleeps == []
+
+
+def test_a_dns_hiccup_in_the_middle_of_a_harvest_is_retried():
+    calls = []
+
+    def flaky(request):
+        calls.append(request)
+        if len(calls) == 2:
+            _dns_failure(request)
+        return httpx.Response(200, content=b"<ok/>")
+
+    clock = FakeClock()
+    client = PoliteClient(contact="me@example.org", delay=3.0, clock=clock, sleep=clock.sleep,
+                          rng=random.Random(7), transport=httpx.MockTransport(flaky))
+    with client:
+        assert client.request("http://oai.example.org/oai", None, ok) == 200
+        assert client.request("http://oai.example.org/oai", None, ok) == 200
+    assert len(calls) == 3 and client.stats.retries == 1
