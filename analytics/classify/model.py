@@ -71,7 +71,7 @@ class TopicClassifier(BaseEstimator):
     """Multi-label topic classifier (0..``max_topics`` topics per paper, scores in [0, 1])."""
 
     def __init__(self, taxonomy_path: str | None = None, weak_positive: float = 1.2, weak_negative: float = 0.3,
-                 min_positives: int = 5, max_train: int = 60_000, C: float = 1.0, emb_weight: float = 0.66,
+                 min_positives: int = 5, max_train: int = 60_000, C: float = 0.25, emb_weight: float = 0.66,
                  rule_raw_weight: float = 0.73, rule_score_weight: float = 1.83, zeroshot_weight: float = 0.1,
                  bias: float = -3.6, threshold: float = 0.35, max_topics: int = 3, seed: int = 42):
         self.taxonomy_path = taxonomy_path
