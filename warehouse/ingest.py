@@ -14,7 +14,7 @@ from warehouse.api import Warehouse
 from warehouse.papers import PapersUpsert
 from warehouse.quarantine import Quarantine
 from warehouse.records import WHERE, normalize_batch, raw_frame
-from warehouse.sources.batch import RawBatch
+from warehouse.sources.batch import RawBatch, prefetch
 
 RECORDS_PER_BATCH = 20_000
 DELETED_TABLE = "deleted"
@@ -78,16 +78,14 @@ def ingest_batches(wh: Warehouse, batches: Iterable[RawBatch], *, default_source
         upsert = PapersUpsert(wh.tables)
         try:
             with Quarantine(wh.settings, origin) as quarantine:
-                for batch in batches:
+                normalized = prefetch(_normalize_all(batches, default_source=default_source, origin=origin, now=now))
+                for batch, frame, rows, rejected in normalized:
                     for extra in batch.extras:
                         if extra.get("_deleted"):
                             deleted.append({"id": str(extra.get("id")), "where": str(extra.get(WHERE, "")),
                                             "seen_at": now})
                         else:
                             quarantine.add(extra.get(WHERE, origin), extra["_error"], extra.get("_raw"))
-                    frame = batch.frame.with_columns(pl.col(WHERE).fill_null(
-                        pl.lit(f"{origin}#") + pl.int_range(1, batch.frame.height + 1).cast(pl.Utf8)))
-                    rows, rejected = normalize_batch(frame, default_source=default_source, ingested_at=now)
                     if rejected.height:
                         _quarantine_rejected(quarantine, frame, rejected)
                     upsert.stage(rows)
@@ -104,6 +102,19 @@ def ingest_batches(wh: Warehouse, batches: Iterable[RawBatch], *, default_source
         if deleted:
             stats.deleted = _record_deletions(wh, deleted)
     return stats
+
+
+def _normalize_all(batches: Iterable[RawBatch], *, default_source: str, origin: str, now: datetime
+                   ) -> Iterator[tuple[RawBatch, pl.DataFrame, pl.DataFrame, pl.DataFrame]]:
+    """``(batch, raw frame with every row's _where, papers rows, rejected)`` per batch.
+
+    Run ahead in a thread (``prefetch``) so normalising overlaps with staging the previous batch.
+    """
+    for batch in batches:
+        frame = batch.frame.with_columns(pl.col(WHERE).fill_null(
+            pl.lit(f"{origin}#") + pl.int_range(1, batch.frame.height + 1).cast(pl.Utf8)))
+        rows, rejected = normalize_batch(frame, default_source=default_source, ingested_at=now)
+        yield batch, frame, rows, rejected
 
 
 def _quarantine_rejected(quarantine: Quarantine, frame: pl.DataFrame, rejected: pl.DataFrame) -> None:

@@ -58,20 +58,21 @@ def iter_file_records(path: Path) -> Iterator[dict]:
 
 
 def _parse_block(chunk: bytes, first_line: int, name: str) -> RawBatch:
-    lines = chunk.split(b"\n")
-    if lines and lines[-1] == b"":
-        lines.pop()
     if not _BLANK_LINE.search(chunk):  # polars skips blank lines, which would shift line numbers
         try:
             frame = pl.read_ndjson(io.BytesIO(chunk), schema=RAW_SCHEMA)
         except Exception:  # noqa: BLE001 - any parse failure means: find the bad lines one by one
             frame = None
-        if frame is not None and frame.height == len(lines):
+        n_lines = chunk.count(b"\n") + (not chunk.endswith(b"\n"))
+        if frame is not None and frame.height == n_lines:
             frame = frame.with_columns(
                 (pl.lit(f"{name}:") + (pl.int_range(1, frame.height + 1) + first_line).cast(pl.Utf8)).alias(WHERE))
             suspicious = pl.any_horizontal(pl.col(c).str.starts_with("[") for c in _LIST_AS_TEXT).fill_null(False)
             if not frame.select(suspicious.any()).item():
                 return RawBatch(frame, [])
+    lines = chunk.split(b"\n")
+    if lines and lines[-1] == b"":
+        lines.pop()
     return _parse_lines(lines, first_line, name)
 
 
