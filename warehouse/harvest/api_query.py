@@ -8,18 +8,14 @@ a page is asked for again (up to ``empty_retries`` times) before it is believed.
 from __future__ import annotations
 
 import hashlib
-import random
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timezone
-from typing import Callable
-
-import httpx
 
 from warehouse.api import Warehouse
 from warehouse.errors import InputError
 from warehouse.harvest.errors import GaveUp, HarvestError, RetryableError
-from warehouse.harvest.http import Fetched, PoliteClient, RetryPolicy, polite_delay
+from warehouse.harvest.http import ClientOptions, Fetched, polite_delay
 from warehouse.harvest.oai_harvest import HarvestSummary
 from warehouse.harvest.rawstore import keep_and_parse, path_part
 from warehouse.ingest import ingest_records
@@ -32,7 +28,7 @@ MAX_QUERY = 30_000
 
 
 @dataclass
-class QueryOptions:
+class QueryOptions(ClientOptions):
     endpoint: str = DEFAULT_API_ENDPOINT
     from_date: date | None = None       # submittedDate range, appended to the query
     until_date: date | None = None
@@ -41,13 +37,6 @@ class QueryOptions:
     sort_order: str = "descending"
     delay: float | None = None
     empty_retries: int = 3
-    retry: RetryPolicy = field(default_factory=RetryPolicy)
-    progress: Callable[[str], None] | None = None
-    clock: Callable[[], float] = time.monotonic
-    sleep: Callable[[float], None] = time.sleep
-    wall_clock: Callable[[], float] = time.time
-    rng: random.Random | None = None
-    transport: httpx.BaseTransport | None = None
 
 
 def search_query(query: str, from_date: date | None, until_date: date | None) -> str:
@@ -100,9 +89,7 @@ def harvest_query(wh: Warehouse, query: str, max_results: int = 1000,
             raise _EmptyPage(f"empty page at start={start} (totalResults={total})")
         return page
 
-    with wh.lock(wait=0), PoliteClient(contact=settings.contact, delay=delay, policy=opts.retry, clock=opts.clock,
-                                       sleep=opts.sleep, wall_clock=opts.wall_clock, rng=opts.rng,
-                                       transport=opts.transport) as client:
+    with wh.lock(wait=0), opts.client(settings.contact, delay) as client:
         start, page_no = 0, 0
         try:
             while start < max_results:

@@ -83,6 +83,23 @@ class RetryPolicy:
 
 
 @dataclass
+class ClientOptions:
+    """How a harvest talks to its server; the injectable parts (clock, sleep, rng, transport) are for tests."""
+
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    progress: Callable[[str], None] | None = None
+    clock: Callable[[], float] = time.monotonic
+    sleep: Callable[[float], None] = time.sleep
+    wall_clock: Callable[[], float] = time.time
+    rng: random.Random | None = None
+    transport: httpx.BaseTransport | None = None
+
+    def client(self, contact: str, delay: float) -> "PoliteClient":
+        return PoliteClient(contact=contact, delay=delay, policy=self.retry, clock=self.clock, sleep=self.sleep,
+                            wall_clock=self.wall_clock, rng=self.rng, transport=self.transport)
+
+
+@dataclass
 class Fetched:
     """A response as received (the body is complete)."""
 

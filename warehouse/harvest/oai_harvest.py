@@ -9,20 +9,16 @@ that cost off every page); the watermark moves only after the whole range is in 
 
 from __future__ import annotations
 
-import random
 import time
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta, timezone
-from typing import Callable
-
-import httpx
 
 from warehouse.api import Warehouse
 from warehouse.errors import InputError
 from warehouse.harvest.checkpoints import (Checkpoint, Stream, clear_checkpoint, load_checkpoint, load_watermark,
                                            save_checkpoint, save_watermark)
 from warehouse.harvest.errors import BadResumptionToken, GaveUp, HarvestError, OAIProtocolError
-from warehouse.harvest.http import Fetched, PoliteClient, RetryPolicy, polite_delay
+from warehouse.harvest.http import ClientOptions, Fetched, PoliteClient, polite_delay
 from warehouse.harvest.rawstore import keep_and_parse, load_page, path_part
 from warehouse.ingest import ingest_records
 from warehouse.sources.oai import PREFIXES, SOURCE_BY_PREFIX, OAIPage, parse_page
@@ -34,7 +30,7 @@ MAX_WINDOW_RESTARTS = 3
 
 
 @dataclass
-class HarvestOptions:
+class HarvestOptions(ClientOptions):
     """What to harvest and how; the injectable parts (clock, sleep, transport) are for tests."""
 
     endpoint: str = DEFAULT_OAI_ENDPOINT
@@ -48,13 +44,6 @@ class HarvestOptions:
     reharvest_days: int = 7
     first_run_days: int = 30
     flush_records: int = 20_000               # ingest once this many records are pending, and at the end
-    retry: RetryPolicy = field(default_factory=RetryPolicy)
-    progress: Callable[[str], None] | None = None
-    clock: Callable[[], float] = time.monotonic
-    sleep: Callable[[float], None] = time.sleep
-    wall_clock: Callable[[], float] = time.time
-    rng: random.Random | None = None
-    transport: httpx.BaseTransport | None = None
     today: date | None = None
 
 
@@ -312,9 +301,7 @@ def harvest_oai(wh: Warehouse, options: HarvestOptions | None = None) -> Harvest
         if resumed and opts.progress:
             opts.progress(f"resuming the harvest of {cp.from_date}..{cp.until_date} at slice {cp.position + 1}"
                           f" page {cp.page + 1} ({cp.records_ingested:,} records already in)")
-        with PoliteClient(contact=settings.contact, delay=delay, policy=opts.retry, clock=opts.clock,
-                          sleep=opts.sleep, wall_clock=opts.wall_clock, rng=opts.rng,
-                          transport=opts.transport) as client:
+        with opts.client(settings.contact, delay) as client:
             run = _OAIRun(wh, opts, stream, cp, client, summary)
             run.reload_pending()
             save_checkpoint(settings, stream, cp)
