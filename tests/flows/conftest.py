@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import gzip
 import shutil
 import tempfile
@@ -14,7 +15,9 @@ from tests.conftest import shared_path
 from warehouse.settings import Settings
 
 # Prefect reads its settings at import: point PREFECT_HOME (results, caches) at a throw-away folder first.
-prefect_env.configure(Settings.from_home(tempfile.mkdtemp(prefix="arxiv-trends-prefect-")))
+_PREFECT_ROOT = tempfile.mkdtemp(prefix="arxiv-trends-prefect-")
+prefect_env.configure(Settings.from_home(_PREFECT_ROOT))
+atexit.register(shutil.rmtree, _PREFECT_ROOT, ignore_errors=True)
 
 # First lines of a few real files: cs papers from 2020-2026 plus a mixed 2023 set (2,000 records).
 CORPUS = {
