@@ -7,7 +7,6 @@ checked before anything is imported, so a typo fails fast instead of after an ho
 from __future__ import annotations
 
 import importlib
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,7 +16,7 @@ import polars as pl
 
 from warehouse.api import Warehouse
 from warehouse.errors import InputError
-from warehouse.ingest import IngestStats, batches_from_records, ingest_batches
+from warehouse.ingest import IngestStats, batches_from_records, ingest_batches, stderr_progress
 from warehouse.sources.batch import RawBatch, prefetch, read_head
 from warehouse.state import record_run
 
@@ -100,7 +99,7 @@ def backfill_paths(wh: Warehouse, paths: Iterable[str | Path], progress: bool = 
     detected = [(path, *detect_format(path)) for path in files]
     summary = BackfillSummary(files=[{"path": str(p), "format": fmt, "records": 0} for p, fmt, _, _ in detected])
     if on_records is None and progress:
-        on_records = _stderr_progress()
+        on_records = stderr_progress("backfill")
 
     def all_batches() -> Iterator[RawBatch]:
         for entry, (path, _fmt, _module, source), batches in zip(summary.files, detected, read_files(detected)):
@@ -119,13 +118,3 @@ def backfill_paths(wh: Warehouse, paths: Iterable[str | Path], progress: bool = 
     record_run(wh.settings, "backfill", files=len(files), read=summary.read, inserted=summary.inserted,
                updated=summary.updated, quarantined=summary.quarantined)
     return summary
-
-
-def _stderr_progress() -> Callable[[str, int], None]:
-    seen: dict[str, int] = {}
-
-    def report(name: str, n: int) -> None:
-        seen[name] = seen.get(name, 0) + n
-        print(f"backfill {name}: {seen[name]:,} records", file=sys.stderr, flush=True)
-
-    return report

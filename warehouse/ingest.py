@@ -53,17 +53,18 @@ def batches_from_records(records: Iterable[dict], size: int = RECORDS_PER_BATCH)
 def ingest_records(wh: Warehouse, records: Iterable[dict], *, default_source: str, origin: str,
                    progress: bool = False) -> IngestStats:
     """Normalise, quarantine and upsert record dicts (what the OAI and Atom parsers yield)."""
-    counter = _stderr_counter(origin) if progress else None
+    report = stderr_progress("ingest") if progress else None
     return ingest_batches(wh, batches_from_records(records), default_source=default_source, origin=origin,
-                          on_batch=counter)
+                          on_batch=(lambda n: report(origin, n)) if report else None)
 
 
-def _stderr_counter(origin: str) -> Callable[[int], None]:
-    seen = [0]
+def stderr_progress(label: str) -> Callable[[str, int], None]:
+    """A running count of records per name, one line to stderr per batch (for logs, where no bar fits)."""
+    seen: dict[str, int] = {}
 
-    def report(n: int) -> None:
-        seen[0] += n
-        print(f"{origin}: {seen[0]:,} records read", file=sys.stderr, flush=True)
+    def report(name: str, n: int) -> None:
+        seen[name] = seen.get(name, 0) + n
+        print(f"{label} {name}: {seen[name]:,} records", file=sys.stderr, flush=True)
 
     return report
 

@@ -200,6 +200,14 @@ def _text(elem: ET.Element) -> str | None:
     return text if text and not text.isspace() else None
 
 
+def _copy_text_field(rec: dict, name: str, child: ET.Element) -> None:
+    """Copy an element that maps one-to-one onto a raw-record field (title, abstract, doi, ...), if non-blank."""
+    key = _RAW_FIELDS.get(name)
+    text = _text(child) if key is not None else None
+    if text is not None:
+        rec[key] = text
+
+
 def _arxiv_raw(fmt: ET.Element) -> dict:
     rec: dict = {"x_source": SOURCE_BY_PREFIX["arXivRaw"]}
     versions = []
@@ -214,11 +222,7 @@ def _arxiv_raw(fmt: ET.Element) -> dict:
         elif name == "id":
             rec["id"] = (child.text or "").strip()
         else:
-            key = _RAW_FIELDS.get(name)
-            if key is not None:
-                text = _text(child)
-                if text is not None:
-                    rec[key] = text
+            _copy_text_field(rec, name, child)
     if versions:
         rec["versions"] = versions
     return rec
@@ -243,11 +247,7 @@ def _arxiv(fmt: ET.Element) -> dict:
         elif name == "authors":
             rec["authors"] = [n for n in (_author_name(a) for a in child) if n]
         else:
-            key = _RAW_FIELDS.get(name)
-            if key is not None:
-                text = _text(child)
-                if text is not None:
-                    rec[key] = text
+            _copy_text_field(rec, name, child)
     return rec
 
 
