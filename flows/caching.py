@@ -2,9 +2,11 @@
 
 Prefect's default cache policy includes the flow run id, so a new run never reuses anything. The keys
 here depend only on what the step reads. ``papers`` is written only when a paper changed, and its
-version folders are immutable, so the folder (plus its mtime, in case the table is deleted and its
-numbering restarts) identifies its content. The derived tables are rewritten by every classify run
-even when nothing changed (with identical bytes), so they are identified by a hash of their files.
+versions are immutable, so the version (``TableStore.version_id``: the folder plus its mtime, in case the
+table is deleted and its numbering restarts; on object storage the manifest's version and commit time)
+identifies its content. The derived tables are rewritten by every classify run even when nothing changed
+(with identical bytes), so they are identified by a hash of their files (``TableStore.content_id``; on
+object storage from the file digests the manifest records, so nothing is downloaded).
 A step whose inputs did not change since the last run is then skipped and its persisted summary reused.
 
 Outputs are not part of the keys (every run changes them, so keys holding them would never hit);
@@ -31,18 +33,9 @@ REPORT_MARKER = ".arxiv-trends-report"
 
 def table_version(wh: Warehouse, name: str) -> str | None:
     """What identifies the content of table ``name`` (see above); None when it does not exist."""
-    folder = wh.tables.current_version_dir(name)
-    if folder is None:
-        return None
     if name == "papers":
-        return f"{folder.name}@{folder.stat().st_mtime_ns}"
-    digest = hashlib.blake2b(digest_size=16)
-    for path in sorted(folder.rglob("*.parquet")):
-        digest.update(str(path.relative_to(folder)).encode())
-        with open(path, "rb") as fh:
-            while chunk := fh.read(1 << 20):
-                digest.update(chunk)
-    return digest.hexdigest()
+        return wh.tables.version_id(name)
+    return wh.tables.content_id(name)
 
 
 def file_version(path: Path) -> str | None:
@@ -58,7 +51,7 @@ def aggregate_key(context: Any, parameters: dict[str, Any]) -> str:
     """Same inputs, same model, same UTC day (the day decides the partial month)."""
     wh: Warehouse = parameters["wh"]
     return _digest("aggregate", {
-        "home": str(wh.settings.home),
+        "home": wh.settings.location,
         "inputs": {name: table_version(wh, name) for name in AGGREGATE_INPUTS},
         "model": file_version(wh.settings.models_dir / "current.json"),
         "day": datetime.now(timezone.utc).date().isoformat(),
@@ -83,7 +76,7 @@ def report_key(context: Any, parameters: dict[str, Any]) -> str:
     wh: Warehouse = parameters["wh"]
     out = report_dir(wh, parameters.get("out_dir"))
     return _digest("report", {
-        "home": str(wh.settings.home),
+        "home": wh.settings.location,
         "inputs": {name: table_version(wh, name) for name in REPORT_INPUTS},
         "model": file_version(wh.settings.models_dir / "current.json"),
         "out_dir": str(out),

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from warehouse.settings import is_url
+
 TIMEZONE = "UTC"
 SCHEDULED_WAIT_LOCK_S = 1800
 CONCURRENCY_LIMIT = 1  # runs of one deployment never overlap; a late one queues (prefect.yaml: ENQUEUE)
@@ -52,7 +54,7 @@ def runner_deployments(home: str | os.PathLike | None) -> list:
     for spec in DEPLOYMENTS:
         parameters = dict(spec.parameters)
         if home is not None:
-            parameters["home"] = str(Path(home))
+            parameters["home"] = str(home) if is_url(str(home)) else str(Path(home))
         out.append(getattr(pipeline, spec.flow).to_deployment(
             name=spec.name, description=spec.description, parameters=parameters,
             schedules=[Cron(spec.cron, timezone=TIMEZONE)], concurrency_limit=CONCURRENCY_LIMIT))

@@ -73,7 +73,7 @@ class Steps:
         report = (self.steps.get("report") or {}).get("summary") or {}
         if report.get("out_dir"):
             index = Path(report["out_dir"]) / "index.html"
-        return {"flow": self.flow_name, "home": str(self.wh.settings.home), "steps": self.steps,
+        return {"flow": self.flow_name, "home": self.wh.settings.location, "steps": self.steps,
                 "report_url": index.as_uri() if index.exists() else None}
 
     def publish(self) -> dict[str, Any]:

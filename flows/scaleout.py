@@ -78,7 +78,7 @@ def classify_on_dask(wh: Warehouse, runner: DaskTaskRunner, embedder: str = "fas
 
     def predict_on_workers(model, todo: pl.DataFrame, now: datetime) -> list:
         with connected(runner):
-            futures = [runner.submit(classify_batch_task, {"home": str(wh.settings.home), "version": model.version,
+            futures = [runner.submit(classify_batch_task, {"home": wh.settings.location, "version": model.version,
                                                            "papers": todo[i:i + batch_size], "classified_at": now})
                        for i in range(0, todo.height, batch_size)]
             return [future.result() for future in futures]

@@ -140,7 +140,7 @@ def _model(settings_models: Path) -> dict[str, Any] | None:
 def load_inputs(wh: Warehouse) -> ReportInputs:
     """Read the metrics, the optional tables, run bookkeeping and the current model's evaluation."""
     if not wh.has_table("metrics/topic_monthly"):
-        raise ReportError(f"no metrics under {wh.settings.warehouse_dir}: run `arxiv-trends aggregate` first")
+        raise ReportError(f"no metrics under {wh.settings.warehouse_location}: run `arxiv-trends aggregate` first")
     monthly = (wh.scan("metrics/topic_monthly").collect()
                .with_columns(pl.col("month").cast(pl.Date)).sort("topic", "month"))
     if monthly.is_empty():

@@ -11,7 +11,7 @@ import pandas as pd
 import polars as pl
 
 from warehouse.settings import Settings
-from warehouse.tables import TableStore, WriterLock
+from warehouse.tables import open_lock, open_store
 
 DateLike = str | date | datetime
 
@@ -29,8 +29,8 @@ class Warehouse:
 
     def __init__(self, settings: Settings):
         self.settings = settings
-        self._lock = WriterLock(settings)
-        self.tables = TableStore(settings, self._lock)
+        self._lock = open_lock(settings)
+        self.tables = open_store(settings, self._lock)  # symlink versions locally, manifests behind a URL
 
     # -- writing -------------------------------------------------------------------------------
     @contextmanager
@@ -50,6 +50,10 @@ class Warehouse:
     def scan(self, name: str) -> pl.LazyFrame:
         """Lazy scan of table ``name`` (``FileNotFoundError`` if it was never written)."""
         return self.tables.scan(name)
+
+    def files(self, name: str) -> list[str]:
+        """The Parquet files of the current version of ``name`` (local paths, or URLs on object storage)."""
+        return self.tables.files(name)
 
     def read(self, name: str, columns: Sequence[str] | None = None) -> pd.DataFrame:
         lf = self.scan(name)
@@ -119,5 +123,9 @@ class Warehouse:
 
 
 def open_warehouse(home: str | os.PathLike | None = None) -> Warehouse:
-    """Open the warehouse under ``home`` (default ``$ARXIV_TRENDS_HOME``, else ``./data``)."""
+    """Open the warehouse under ``home`` (default ``$ARXIV_TRENDS_HOME``, else ``./data``).
+
+    ``home`` may be a URL that fsspec knows (``s3://bucket/prefix``, ``gs://...``, ``memory://x``,
+    ``file:///abs/path``): the tables are then read from and written to ``<home>/warehouse/``.
+    """
     return Warehouse(Settings.from_home(home))

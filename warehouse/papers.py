@@ -4,8 +4,9 @@ Incoming rows are first spilled to Arrow files per id bucket (the last three dig
 ``BUCKETS``, stable across runs), so memory does not depend on the input size. Each bucket is then merged
 with the rows already stored for it: the winner per id is the highest ``version``, then the latest
 ``updated``; on a full tie the stored row stays (so re-importing the same input changes nothing). Only the
-``year=Y/bucket-BB.parquet`` files that actually change are rewritten; the others are hard-linked into the
-new table version, which then replaces the old one in one atomic swap.
+``year=Y/bucket-BB.parquet`` files that actually change are rewritten; the others are kept by reference
+(``VersionBuilder.reuse``: hard-linked locally, listed again in the manifest on object storage) in the new
+table version, which then replaces the old one atomically.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from pathlib import Path
 import polars as pl
 
 from warehouse.records import PAPERS_SCHEMA
-from warehouse.tables import Abandon, TableStore
+from warehouse.tables import Abandon, BaseTableStore, TableVersion
 
 TABLE = "papers"
 BUCKETS = 16
@@ -47,9 +48,9 @@ def _best_first(frame: pl.DataFrame | pl.LazyFrame, tie: str, tie_descending: bo
 class PapersUpsert:
     """Stage rows with ``stage`` while streaming, then ``commit`` them as one new table version."""
 
-    def __init__(self, store: TableStore):
+    def __init__(self, store: BaseTableStore):
         self.store = store
-        self._staging = store.root / ".staging" / f"papers-{os.getpid()}"
+        self._staging = store.staging_dir / f"papers-{os.getpid()}"
         shutil.rmtree(self._staging, ignore_errors=True)
         self._staging.mkdir(parents=True)
         self._seq = 0
@@ -73,29 +74,31 @@ class PapersUpsert:
     def commit(self) -> UpsertResult:
         result = UpsertResult()
         try:
-            current = self.store.current_version_dir(TABLE)
-            old_files = _index(current) if current else {}
-            with self.store.new_version(TABLE) as folder:
-                for rel in old_files.values():
-                    target = folder / rel
-                    target.parent.mkdir(parents=True, exist_ok=True)
-                    os.link(current / rel, target)
+            with self.store.new_version(TABLE) as version:
+                current = version.base
+                old_files = _index(current) if current else {}
+                written: set[str] = set()
                 for bucket_dir in sorted(self._staging.iterdir()):
-                    self._merge_bucket(int(bucket_dir.name), bucket_dir, current, old_files, folder, result)
+                    written |= self._merge_bucket(int(bucket_dir.name), bucket_dir, current, old_files,
+                                                  version.folder, result)
                 if result.inserted == 0 and result.updated == 0:
                     raise Abandon
+                for rel in old_files.values():
+                    if rel not in written:  # unchanged: kept by reference, not copied
+                        version.reuse(rel)
         finally:
             self.discard()
         return result
 
-    def _merge_bucket(self, bucket: int, staged: Path, current: Path | None,
-                      old_files: dict[tuple[int, int], str], folder: Path, result: UpsertResult) -> None:
+    def _merge_bucket(self, bucket: int, staged: Path, current: TableVersion | None,
+                      old_files: dict[tuple[int, int], str], folder: Path, result: UpsertResult) -> set[str]:
+        """Merge one bucket; returns the relative paths it rewrote (or emptied) in the new version."""
         new = pl.read_ipc(sorted(staged.glob("*.arrow")))
         new = _best_first(new, "_seq", True).unique("id", keep="first", maintain_order=True).drop("_seq")
         mine = {year: rel for (year, b), rel in old_files.items() if b == bucket}
         if mine:
             old_keys = pl.concat([
-                pl.scan_parquet(current / rel).select(_KEYS[:-1]).with_columns(pl.lit(year, pl.Int32).alias("year"))
+                current.scan([rel], hive=False).select(_KEYS[:-1]).with_columns(pl.lit(year, pl.Int32).alias("year"))
                 for year, rel in mine.items()
             ]).collect()
         else:
@@ -109,33 +112,34 @@ class PapersUpsert:
         winners = best.filter(pl.col("_new")).select("id")
         if winners.is_empty():
             result.unchanged += new.height
-            return
+            return set()
         replaced = old_keys.join(winners, on="id", how="semi")
         result.updated += replaced.height
         result.inserted += winners.height - replaced.height
         result.unchanged += new.height - winners.height
         incoming = new.join(winners, on="id", how="semi")
         years = set(incoming["year"].unique().to_list()) | set(replaced["year"].unique().to_list())
+        written = set()
         for year in sorted(years):
             parts = [incoming.filter(pl.col("year") == year).drop("year")]
             rel = mine.get(year)
             if rel is not None:
-                kept = pl.read_parquet(current / rel).join(winners, on="id", how="anti")
+                kept = current.scan([rel], hive=False).collect().join(winners, on="id", how="anti")
                 parts.insert(0, kept)
             out_rel = f"year={year}/bucket-{bucket:02d}.parquet"
+            written.add(out_rel)  # an emptied file is written nowhere: the new version drops it
             target = folder / out_rel
-            target.unlink(missing_ok=True)  # a hard link to the old version: never write through it
             final = pl.concat(parts, how="vertical").sort("id")
             if final.height:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 final.write_parquet(target, compression="zstd", compression_level=1, statistics=True)
+        return written
 
 
-def _index(version_dir: Path) -> dict[tuple[int, int], str]:
+def _index(version: TableVersion) -> dict[tuple[int, int], str]:
     """``(year, bucket) -> relative path`` of the files of a papers version."""
     out = {}
-    for path in version_dir.rglob("*.parquet"):
-        rel = path.relative_to(version_dir).as_posix()
+    for rel in version.parquet:
         match = _FILE_RE.search(rel)
         if match:
             out[(int(match.group(1)), int(match.group(2)))] = rel

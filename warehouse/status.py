@@ -13,7 +13,9 @@ from warehouse.state import last_runs
 
 def status(wh: Warehouse) -> dict[str, Any]:
     """Papers (total, by source, by year, date range), other tables' row counts, last runs, classifier."""
-    out: dict[str, Any] = {"home": str(wh.settings.home), "papers": 0, "tables": {}}
+    out: dict[str, Any] = {"home": wh.settings.location, "papers": 0, "tables": {}}
+    if wh.settings.is_remote:
+        out["local_dir"] = str(wh.settings.home)  # state, models, raw pages, reports, quarantine
     if wh.has_table("papers"):
         lf = wh.scan_papers()
         totals = lf.select(pl.len().alias("n"), pl.col("submitted").min().alias("first"),
@@ -39,8 +41,4 @@ def status(wh: Warehouse) -> dict[str, Any]:
 
 
 def _other_tables(wh: Warehouse) -> list[str]:
-    root = wh.settings.warehouse_dir
-    if not root.exists():
-        return []
-    names = [p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_symlink()]
-    return sorted(n for n in names if n != "papers" and not n.startswith("."))
+    return [n for n in wh.tables.names() if n != "papers"]

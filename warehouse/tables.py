@@ -1,15 +1,26 @@
 """Atomic, versioned Parquet tables and the one-writer lock.
 
-A table ``name`` is read at ``<warehouse>/<name>/``, which is a symlink to an immutable version folder
-``<warehouse>/.versions/<name>/<n>/``. A write fills a fresh version folder, then swaps the symlink with
-``os.replace`` (atomic on POSIX). Readers therefore see the old or the new table, never a mixture, and a
-writer killed half-way leaves the previous version in place (its unfinished folder is cleaned up later).
-Unchanged files can be hard-linked into the new version, so a small change does not copy a big table.
+Two table stores implement one interface (``BaseTableStore``), chosen by the data root:
+
+- ``TableStore`` (a local data root): table ``name`` is read at ``<warehouse>/<name>/``, a symlink to an
+  immutable version folder ``<warehouse>/.versions/<name>/<n>/``. A write fills a fresh version folder,
+  then swaps the symlink with ``os.replace`` (atomic on POSIX). Unchanged files are hard-linked into the
+  new version, so a small change does not copy a big table.
+- ``ManifestTableStore`` (a URL data root, ``warehouse.manifest_store``): object storage has no symlinks,
+  renames or hard links, so each table has a manifest object listing its files; a write uploads the new
+  files, then replaces the manifest (one PUT). Unchanged files are referenced from earlier versions.
+
+Either way readers see the old or the new table, never a mixture, and a writer killed half-way leaves
+the previous version in place (its unfinished files are cleaned up later). Writers use
+``new_version(name)``, which yields a ``VersionBuilder``: new files go into ``builder.folder`` (a local
+folder), unchanged files of the current version are kept with ``builder.reuse(rel_path)``, and
+``builder.base`` is the current version (``TableVersion``) to read old files from.
 """
 
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import json
 import os
 import shutil
@@ -18,8 +29,8 @@ import sys
 import time
 from contextlib import contextmanager
 from datetime import datetime, timezone
-from pathlib import Path
-from typing import Iterator
+from pathlib import Path, PurePosixPath
+from typing import Callable, Iterable, Iterator
 
 import polars as pl
 
@@ -34,11 +45,21 @@ class Abandon(Exception):
     """Raised inside ``TableStore.new_version`` when there turned out to be nothing to change."""
 
 
+def command_line() -> str:
+    """This process's command, short (for lock holders)."""
+    return " ".join(os.path.basename(a) if i == 0 else a for i, a in enumerate(sys.argv))[:200]
+
+
+def utc_now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
 class WriterLock:
     """Re-entrant, process-exclusive lock on the warehouse (``state/warehouse.lock``, ``flock``)."""
 
     def __init__(self, settings: Settings):
         self._path = settings.state_dir / "warehouse.lock"
+        self._where = settings.location
         self._fh = None
         self._depth = 0
 
@@ -69,17 +90,14 @@ class WriterLock:
                 if time.monotonic() >= deadline:
                     fh.close()
                     raise WarehouseLocked(
-                        f"the warehouse at {self._path.parent.parent} is being written by {self._holder()}; "
+                        f"the warehouse at {self._where} is being written by {self._holder()}; "
                         "wait for it to finish (or pass a longer wait) and run again"
                     ) from None
                 time.sleep(0.2)
         fh.seek(0)
         fh.truncate()
-        fh.write(json.dumps({
-            "pid": os.getpid(), "host": socket.gethostname(),
-            "command": " ".join(os.path.basename(a) if i == 0 else a for i, a in enumerate(sys.argv))[:200],
-            "since": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        }))
+        fh.write(json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "command": command_line(),
+                             "since": utc_now_iso()}))
         fh.flush()
         self._fh = fh
         self._depth = 1
@@ -94,6 +112,9 @@ class WriterLock:
             self._fh.close()
             self._fh = None
 
+    def confirm(self) -> None:
+        """Check, right before a commit, that the lock is still ours (only a remote lease can be lost)."""
+
     @contextmanager
     def __call__(self, wait: float = 0.0) -> Iterator[None]:
         self.acquire(wait)
@@ -103,13 +124,160 @@ class WriterLock:
             self.release()
 
 
-class TableStore:
-    """Creates, swaps and prunes the version folders of the warehouse tables."""
+def path_order(rel: str) -> PurePosixPath:
+    """Sort key of table-relative paths: the order of ``sorted(folder.rglob(...))`` on Python 3.11."""
+    return PurePosixPath(rel)
+
+
+def has_hive_folder(rel: str) -> bool:
+    """Whether the file sits in a ``key=value`` folder (what turns Hive partitioning on)."""
+    parts = rel.split("/")
+    return len(parts) > 1 and "=" in parts[-2]
+
+
+class TableVersion:
+    """One committed version of a table, pinned: later commits do not change what it lists.
+
+    ``files`` maps each table-relative path (``year=2020/bucket-03.parquet``) to where a reader finds it
+    (a local path, or a path on the store's filesystem); ``stamp`` identifies the version.
+    """
+
+    def __init__(self, name: str, number: int, files: dict[str, str], stamp: str,
+                 reader: Callable[["TableVersion", list[str], bool], pl.LazyFrame], folder: Path | None = None):
+        self.name = name
+        self.number = number
+        self.files = {rel: files[rel] for rel in sorted(files, key=path_order)}
+        self.stamp = stamp
+        self.folder = folder  # the version folder of a local table; None on object storage
+        self._reader = reader
+
+    @property
+    def parquet(self) -> list[str]:
+        """Table-relative paths of the Parquet files, in scan order."""
+        return [rel for rel in self.files if rel.endswith(".parquet")]
+
+    def scan(self, rels: Iterable[str] | None = None, hive: bool | None = None) -> pl.LazyFrame:
+        """Lazy scan of all Parquet files (or of ``rels``); Hive columns from ``key=value`` folders."""
+        chosen = self.parquet if rels is None else list(rels)
+        if not chosen:
+            raise FileNotFoundError(f"table {self.name!r} is empty (version {self.number})")
+        unknown = [rel for rel in chosen if rel not in self.files]
+        if unknown:
+            raise FileNotFoundError(f"table {self.name!r} version {self.number} has no file {unknown[0]!r}")
+        if hive is None:
+            hive = any(has_hive_folder(rel) for rel in chosen)
+        return self._reader(self, chosen, hive)
+
+
+class VersionBuilder:
+    """A table version being built: new files go into ``folder``; ``reuse`` keeps a file of ``base``."""
+
+    def __init__(self, name: str, folder: Path, base: TableVersion | None):
+        self.name = name
+        self.folder = folder
+        self.base = base
+
+    def reuse(self, rel: str) -> None:
+        raise NotImplementedError
+
+    def _base_has(self, rel: str) -> None:
+        if self.base is None or rel not in self.base.files:
+            raise FileNotFoundError(f"table {self.name!r} has no current file {rel!r} to reuse")
+
+    # A builder also behaves like its folder (``builder / "x.parquet"``), as the folder yielded before.
+    def __fspath__(self) -> str:
+        return os.fspath(self.folder)
+
+    def __truediv__(self, other: str | os.PathLike) -> Path:
+        return self.folder / other
+
+
+class BaseTableStore:
+    """What the warehouse's readers and writers need from a table store (local or object storage)."""
+
+    settings: Settings
+    lock: WriterLock
+    location: str  # where the tables live, for messages
+    staging_dir: Path  # a local folder for files being prepared
+
+    def current(self, name: str) -> TableVersion | None:
+        """The current version of table ``name``; None if it was never written."""
+        raise NotImplementedError
+
+    def names(self) -> list[str]:
+        """Names of every table, sorted."""
+        raise NotImplementedError
+
+    def new_version(self, name: str):
+        """Context manager yielding a ``VersionBuilder``; on success it becomes the current version.
+
+        If the body raises (or the process dies) the table is untouched; ``Abandon`` drops the version quietly.
+        """
+        raise NotImplementedError
+
+    def content_id(self, name: str) -> str | None:
+        """A digest of the table's Parquet files (names and bytes); None when it does not exist."""
+        raise NotImplementedError
+
+    def exists(self, name: str) -> bool:
+        return self.current(name) is not None
+
+    def files(self, name: str) -> list[str]:
+        """Where the current Parquet files of ``name`` are (local paths, or URLs on object storage)."""
+        version = self.current(name)
+        return [] if version is None else [self.url_of(version.files[rel]) for rel in version.parquet]
+
+    def url_of(self, location: str) -> str:
+        return location
+
+    def version_id(self, name: str) -> str | None:
+        """What identifies the current version (changes with every commit); None when absent."""
+        version = self.current(name)
+        return None if version is None else version.stamp
+
+    def scan(self, name: str) -> pl.LazyFrame:
+        version = self.current(name)
+        if version is None:
+            raise FileNotFoundError(f"table {name!r} does not exist yet under {self.location}")
+        return version.scan()
+
+    def write(self, name: str, data: pl.DataFrame | pl.LazyFrame, partition_by: str | None = None) -> None:
+        """Replace table ``name`` with ``data`` atomically."""
+        frame = data.collect() if isinstance(data, pl.LazyFrame) else data
+        with self.new_version(name) as version:
+            folder = version.folder
+            if partition_by is None:
+                frame.write_parquet(folder / "part-0.parquet", compression="zstd", statistics=True)
+            else:
+                for key, part in frame.group_by(partition_by, maintain_order=True):
+                    value = key[0]
+                    sub = folder / f"{partition_by}={value}"
+                    sub.mkdir()
+                    part.drop(partition_by).write_parquet(sub / "part-0.parquet", compression="zstd")
+
+
+def _scan_local(version: TableVersion, rels: list[str], hive: bool) -> pl.LazyFrame:
+    return pl.scan_parquet([Path(version.files[rel]) for rel in rels], hive_partitioning=hive)
+
+
+class _LocalBuilder(VersionBuilder):
+    def reuse(self, rel: str) -> None:
+        """Hard-link the current version's file ``rel`` into the new version."""
+        self._base_has(rel)
+        target = self.folder / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.link(self.base.files[rel], target)
+
+
+class TableStore(BaseTableStore):
+    """Creates, swaps and prunes the version folders of the tables of a local data root."""
 
     def __init__(self, settings: Settings, lock: WriterLock):
         self.settings = settings
         self.lock = lock
         self.root = settings.warehouse_dir
+        self.location = str(self.root)
+        self.staging_dir = self.root / ".staging"
 
     def path(self, name: str) -> Path:
         return self.root / name
@@ -121,9 +289,39 @@ class TableStore:
         link = self.path(name)
         return link.resolve() if link.exists() else None
 
+    def current(self, name: str) -> TableVersion | None:
+        folder = self.current_version_dir(name)
+        if folder is None:
+            return None
+        try:
+            stamp = f"{folder.name}@{folder.stat().st_mtime_ns}"
+            files = {p.relative_to(folder).as_posix(): str(p) for p in folder.rglob("*") if p.is_file()}
+        except FileNotFoundError:  # pruned between resolve and listing: a newer version is current
+            return self.current(name)
+        number = int(folder.name) if folder.name.isdigit() else 0
+        return TableVersion(name, number, files, stamp, _scan_local, folder=folder)
+
+    def names(self) -> list[str]:
+        if not self.root.exists():
+            return []
+        found = [p.relative_to(self.root).as_posix() for p in self.root.rglob("*") if p.is_symlink()]
+        return sorted(n for n in found if not n.startswith("."))
+
+    def content_id(self, name: str) -> str | None:
+        version = self.current(name)
+        if version is None:
+            return None
+        digest = hashlib.blake2b(digest_size=16)
+        for rel in version.parquet:
+            digest.update(rel.encode())
+            with open(version.files[rel], "rb") as fh:
+                while chunk := fh.read(1 << 20):
+                    digest.update(chunk)
+        return digest.hexdigest()
+
     @contextmanager
-    def new_version(self, name: str) -> Iterator[Path]:
-        """Yield an empty folder to fill; on success it becomes the table's current version.
+    def new_version(self, name: str) -> Iterator[VersionBuilder]:
+        """Yield a builder over an empty folder; on success it becomes the table's current version.
 
         If the body raises (or the process dies) the table is untouched.
         """
@@ -135,9 +333,10 @@ class TableStore:
             number = max(numbers, default=0) + 1
             staging = versions / f".{number}.inprogress"
             staging.mkdir()
+            builder = _LocalBuilder(name, staging, self.current(name))
             try:
                 try:
-                    yield staging
+                    yield builder
                 except Abandon:
                     shutil.rmtree(staging, ignore_errors=True)
                     return
@@ -173,29 +372,23 @@ class TableStore:
             if old != keep:
                 shutil.rmtree(old, ignore_errors=True)
 
-    def write(self, name: str, data: pl.DataFrame | pl.LazyFrame, partition_by: str | None = None) -> Path:
-        """Replace table ``name`` with ``data`` atomically; returns the new version folder."""
-        frame = data.collect() if isinstance(data, pl.LazyFrame) else data
-        with self.new_version(name) as folder:
-            if partition_by is None:
-                frame.write_parquet(folder / "part-0.parquet", compression="zstd", statistics=True)
-            else:
-                for key, part in frame.group_by(partition_by, maintain_order=True):
-                    value = key[0]
-                    sub = folder / f"{partition_by}={value}"
-                    sub.mkdir()
-                    part.drop(partition_by).write_parquet(sub / "part-0.parquet", compression="zstd")
-            return folder
 
-    def scan(self, name: str) -> pl.LazyFrame:
-        folder = self.current_version_dir(name)
-        if folder is None:
-            raise FileNotFoundError(f"table {name!r} does not exist yet under {self.root}")
-        files = sorted(folder.rglob("*.parquet"))
-        if not files:
-            raise FileNotFoundError(f"table {name!r} is empty ({folder})")
-        hive = any("=" in p.parent.name for p in files)
-        return pl.scan_parquet(files, hive_partitioning=hive)
+def open_lock(settings: Settings) -> WriterLock:
+    """The writer lock of the data root: ``flock`` locally, plus a lease object on object storage."""
+    if settings.is_remote:
+        from warehouse.manifest_store import RemoteWriterLock
+
+        return RemoteWriterLock(settings)
+    return WriterLock(settings)
+
+
+def open_store(settings: Settings, lock: WriterLock) -> BaseTableStore:
+    """The table store of the data root: symlink versions locally, manifests behind a URL."""
+    if settings.is_remote:
+        from warehouse.manifest_store import ManifestTableStore
+
+        return ManifestTableStore(settings, lock)
+    return TableStore(settings, lock)
 
 
 def _fsync_dir(path: Path) -> None:

@@ -1,13 +1,15 @@
-"""The combined multi-label decision: rules + an embedding model trained on rule weak labels.
+"""The combined multi-label decision: rules + two models trained on rule weak labels.
 
 Why this shape. 238 hand labels are too few to train 16 topics on, but high-precision rules fire on
-thousands of corpus papers. Stage 1 trains one logistic regression per topic on embeddings, with the
-papers the rules are sure about as positives and the papers no rule touches as negatives; it learns
-the topic's neighbourhood in embedding space and so finds papers that never use the keywords.
-Stage 2 merges the views with one pooled logistic function (same weights for every topic, so rare
-topics cannot overfit): ``score = sigmoid(a * logit(p_embedding) + b * rule_raw + c * rule_score + e * zs + d)``
+thousands of corpus papers. Stage 1 trains, per topic, two logistic regressions on a fixed-seed corpus sample,
+with the papers the rules are sure about as positives and the papers no rule touches as negatives:
+one on the paper embeddings (it learns the topic's neighbourhood in embedding space, so it finds papers that
+never use the keywords) and one on TF-IDF word and bigram features (it learns the vocabulary that comes with
+the rules' keywords). Stage 2 merges the views with one pooled logistic function (same weights for every
+topic, so rare topics cannot overfit):
+``score = sigmoid(a * logit(p_embedding) + l * logit(p_lexical) + b * rule_raw + c * rule_score + e * zs + d)``
 where ``zs`` is the zero-shot cosine to the topic description, standardised over the training corpus (so
-one weight fits both embedders). These five numbers and the threshold are hyperparameters chosen on the
+one weight fits both embedders). These six numbers and the threshold are hyperparameters chosen on the
 dev gold set (see the README); the estimator never sees hand labels, so ``fit`` is reproducible from the corpus.
 """
 
@@ -18,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 from sklearn.base import BaseEstimator
+from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
 from analytics.rules import RuleEngine, RuleResult
@@ -44,18 +47,34 @@ class PaperBatch:
 
 @dataclass
 class Decision:
-    """Per paper and topic: combined score, rule score, embedding probability, zero-shot similarity, chosen."""
+    """Per paper and topic: combined score, rule score, embedding and lexical probabilities, zero-shot, chosen."""
 
     scores: np.ndarray
     rule: RuleResult
     embedding: np.ndarray
+    lexical: np.ndarray
     zeroshot: np.ndarray
     chosen: np.ndarray
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-z))
 
 
 def _logit(p: np.ndarray) -> np.ndarray:
     p = np.clip(p, 1e-4, 1 - 1e-4)
     return np.log(p / (1 - p))
+
+
+def texts_of(frame: pl.DataFrame) -> list[str]:
+    """Title and abstract as one text: what the lexical model reads."""
+    return [f"{t or ''}. {a or ''}" for t, a in zip(frame["title"].to_list(), frame["abstract"].to_list())]
+
+
+def _weak_model(X, positive: np.ndarray, C: float, seed: int) -> tuple[np.ndarray, float]:
+    model = LogisticRegression(C=C, class_weight="balanced", max_iter=1000, random_state=seed)
+    model.fit(X, positive)
+    return model.coef_[0].astype(np.float32), float(model.intercept_[0])
 
 
 def top_k_mask(scores: np.ndarray, threshold: float, k: int) -> np.ndarray:
@@ -70,17 +89,21 @@ def top_k_mask(scores: np.ndarray, threshold: float, k: int) -> np.ndarray:
 class TopicClassifier(BaseEstimator):
     """Multi-label topic classifier (0..``max_topics`` topics per paper, scores in [0, 1])."""
 
-    def __init__(self, taxonomy_path: str | None = None, weak_positive: float = 1.2, weak_negative: float = 0.3,
-                 min_positives: int = 5, max_train: int = 60_000, C: float = 0.25, emb_weight: float = 0.66,
-                 rule_raw_weight: float = 0.73, rule_score_weight: float = 1.83, zeroshot_weight: float = 0.1,
-                 bias: float = -3.6, threshold: float = 0.35, max_topics: int = 3, seed: int = 42):
+    def __init__(self, taxonomy_path: str | None = None, weak_positive: float = 1.5, weak_negative: float = 0.3,
+                 min_positives: int = 5, max_train: int = 60_000, C: float = 0.25, lexical_C: float = 1.0,
+                 max_features: int = 100_000, emb_weight: float = 0.33, lexical_weight: float = 0.61,
+                 rule_raw_weight: float = 0.15, rule_score_weight: float = 1.53, zeroshot_weight: float = 0.09,
+                 bias: float = -2.17, threshold: float = 0.35, max_topics: int = 3, seed: int = 42):
         self.taxonomy_path = taxonomy_path
         self.weak_positive = weak_positive
         self.weak_negative = weak_negative
         self.min_positives = min_positives
         self.max_train = max_train
         self.C = C
+        self.lexical_C = lexical_C
+        self.max_features = max_features
         self.emb_weight = emb_weight
+        self.lexical_weight = lexical_weight
         self.rule_raw_weight = rule_raw_weight
         self.rule_score_weight = rule_score_weight
         self.zeroshot_weight = zeroshot_weight
@@ -90,7 +113,7 @@ class TopicClassifier(BaseEstimator):
         self.seed = seed
 
     def fit(self, X: PaperBatch, y=None, description_vectors: np.ndarray | None = None) -> "TopicClassifier":
-        """Train the per-topic embedding models on rule weak labels of ``X`` (``y`` is ignored)."""
+        """Train the per-topic embedding and lexical models on rule weak labels of ``X`` (``y`` is ignored)."""
         self.taxonomy_ = load_taxonomy(self.taxonomy_path)
         self.topic_ids_ = self.taxonomy_.ids
         rows = np.arange(len(X))
@@ -99,19 +122,23 @@ class TopicClassifier(BaseEstimator):
         batch = X.take(rows) if len(rows) < len(X) else X
         raw = self._rules().score(batch.frame).raw
         dim = batch.embeddings.shape[1]
+        self.vectorizer_ = TfidfVectorizer(min_df=min(3, len(batch)), max_df=0.5, ngram_range=(1, 2), sublinear_tf=True,
+                                           max_features=self.max_features, dtype=np.float32, stop_words="english")
+        words = self.vectorizer_.fit_transform(texts_of(batch.frame))
         self.coef_ = np.zeros((len(self.topic_ids_), dim), dtype=np.float32)
-        self.intercept_ = np.full(len(self.topic_ids_), -6.0)  # no evidence: embedding side says "no"
+        self.intercept_ = np.full(len(self.topic_ids_), -6.0)  # no evidence: the learned side says "no"
+        self.lexical_coef_ = np.zeros((len(self.topic_ids_), words.shape[1]), dtype=np.float32)
+        self.lexical_intercept_ = np.full(len(self.topic_ids_), -6.0)
         self.n_weak_positives_ = {}
         for t, topic in enumerate(self.topic_ids_):
             pos, neg = raw[:, t] >= self.weak_positive, raw[:, t] <= self.weak_negative
             self.n_weak_positives_[topic] = int(pos.sum())
             if pos.sum() < self.min_positives or neg.sum() < self.min_positives:
                 continue
-            keep = pos | neg
-            model = LogisticRegression(C=self.C, class_weight="balanced", max_iter=1000, random_state=self.seed)
-            model.fit(batch.embeddings[keep], pos[keep])
-            self.coef_[t] = model.coef_[0]
-            self.intercept_[t] = model.intercept_[0]
+            keep = np.flatnonzero(pos | neg)
+            self.coef_[t], self.intercept_[t] = _weak_model(batch.embeddings[keep], pos[keep], self.C, self.seed)
+            self.lexical_coef_[t], self.lexical_intercept_[t] = _weak_model(words[keep], pos[keep], self.lexical_C,
+                                                                            self.seed)
         if description_vectors is None:
             description_vectors = np.zeros((len(self.topic_ids_), dim), dtype=np.float32)
         self.description_vectors_ = np.asarray(description_vectors, dtype=np.float32)
@@ -138,13 +165,16 @@ class TopicClassifier(BaseEstimator):
             raise ValueError(f"embeddings have {X.embeddings.shape[1]} dimensions, the model expects "
                              f"{self.n_features_in_} (was it fitted with another embedder?)")
         rule = self._rules().score(X.frame)
-        emb = 1.0 / (1.0 + np.exp(-(X.embeddings @ self.coef_.T + self.intercept_)))
+        emb = _sigmoid(X.embeddings @ self.coef_.T + self.intercept_)
+        words = self.vectorizer_.transform(texts_of(X.frame))
+        lexical = _sigmoid(np.asarray(words @ self.lexical_coef_.T) + self.lexical_intercept_)
         zeroshot = X.embeddings @ self.description_vectors_.T
         zs = np.clip((zeroshot - self.zeroshot_mean_) / self.zeroshot_std_, -5, 5)
-        z = (self.emb_weight * _logit(emb) + self.rule_raw_weight * np.clip(rule.raw, -3, 5)
-             + self.rule_score_weight * rule.scores + self.zeroshot_weight * zs + self.bias)
-        scores = 1.0 / (1.0 + np.exp(-z))
-        return Decision(scores=scores, rule=rule, embedding=emb, zeroshot=zeroshot,
+        z = (self.emb_weight * _logit(emb) + self.lexical_weight * _logit(lexical)
+             + self.rule_raw_weight * np.clip(rule.raw, -3, 5) + self.rule_score_weight * rule.scores
+             + self.zeroshot_weight * zs + self.bias)
+        scores = _sigmoid(z)
+        return Decision(scores=scores, rule=rule, embedding=emb, lexical=lexical, zeroshot=zeroshot,
                         chosen=top_k_mask(scores, self.threshold, self.max_topics))
 
     def predict_proba(self, X: PaperBatch) -> np.ndarray:

@@ -22,6 +22,7 @@ from analytics.classify.evaluation import Evaluation, evaluate, read_gold
 from analytics.classify.model import PaperBatch, TopicClassifier
 from analytics.classify.store import (ClassifierBundle, load_bundle, new_version, read_current, save_bundle,
                                       set_current)
+from analytics.rules.engine import RULES_VERSION
 from analytics.taxonomy import load_taxonomy
 from warehouse.api import Warehouse
 from warehouse.errors import ArxivTrendsError, InputError
@@ -158,6 +159,14 @@ def fit_model(settings: Settings, papers: pl.DataFrame, embeddings: np.ndarray, 
     return bundle
 
 
+def subtopic_periods(bundle: ClassifierBundle, papers: pl.DataFrame, paper_subtopics: pl.DataFrame) -> pl.DataFrame:
+    """The ``subtopic_periods`` table: each subtopic's c-TF-IDF keywords per submission year, over all papers."""
+    rows = papers.select("id", "title", "abstract", "submitted").join(
+        paper_subtopics.select("id", "subtopic"), on="id", how="inner")
+    return bundle.subtopics.periods_frame(paper_texts(rows), np.zeros((rows.height, 1), dtype=np.float32),
+                                          rows["submitted"].to_list(), assignments=rows["subtopic"].to_numpy())
+
+
 def _todo(wh: Warehouse, papers: pl.DataFrame, version: str) -> pl.DataFrame:
     """Papers not yet classified by ``version``, or whose paper version changed since."""
     if not wh.has_table("paper_subtopics"):
@@ -208,9 +217,11 @@ def classify_warehouse(wh: Warehouse, *, all: bool = False, refit: bool = False,
     with wh.lock():
         current = read_current(settings)
         embedder = embedder or (current or {}).get("embedder") or "fast"
-        stale = current is None or current["embedder"] != embedder or current.get("taxonomy") != tax.digest()
+        stale = (current is None or current["embedder"] != embedder or current.get("taxonomy") != tax.digest()
+                 or current.get("rules") != RULES_VERSION)
         if current is not None and stale and not refit:
-            _log(progress, f"the saved model ({current['version']}) differs in embedder or taxonomy: refitting")
+            _log(progress, f"the saved model ({current['version']}) differs in embedder, taxonomy or rule scoring: "
+                           "refitting")
         emb = get_embedder(embedder, settings)
         cache = EmbeddingCache(wh)
         papers = wh.scan_papers().select(PAPER_COLUMNS).collect()
@@ -245,6 +256,9 @@ def classify_warehouse(wh: Warehouse, *, all: bool = False, refit: bool = False,
         if bundle.subtopics is not None and (fitted or not wh.has_table("subtopics")):
             wh.write_table("subtopics", bundle.subtopics.subtopics_frame(
                 assignments=paper_subtopics["subtopic"].to_numpy(), model_version=bundle.version))
+        if bundle.subtopics is not None and (fitted or not wh.has_table("subtopic_periods")):
+            _log(progress, "keywords of each subtopic per year (BERTopic topics_over_time)")
+            wh.write_table("subtopic_periods", subtopic_periods(bundle, papers, paper_subtopics))
         evaluation = _evaluate_current(settings, classifications, paper_subtopics, bundle) if fitted else (
             current or {}).get("evaluation")
         if fitted:

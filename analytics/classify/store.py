@@ -13,6 +13,7 @@ from typing import Any
 import joblib
 
 from analytics.classify.model import TopicClassifier
+from analytics.rules.engine import RULES_VERSION
 from warehouse.errors import ArxivTrendsError
 from warehouse.settings import Settings
 from warehouse.state import write_json_atomic
@@ -87,8 +88,8 @@ def save_bundle(bundle: ClassifierBundle, taxonomy_source: str) -> Path:
 def set_current(settings: Settings, bundle: ClassifierBundle, evaluation: dict | None, **extra: Any) -> None:
     write_json_atomic(settings.models_dir / CURRENT_FILE, {
         "version": bundle.version, "embedder": bundle.embedder_name, "embedder_version": bundle.embedder_version,
-        "taxonomy": bundle.classifier.taxonomy_.digest(), "created_at": datetime.now(timezone.utc).isoformat(),
-        "evaluation": evaluation, **extra,
+        "taxonomy": bundle.classifier.taxonomy_.digest(), "rules": RULES_VERSION,
+        "created_at": datetime.now(timezone.utc).isoformat(), "evaluation": evaluation, **extra,
     })
 
 

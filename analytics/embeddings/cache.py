@@ -4,14 +4,15 @@ Layout: ``embeddings/embedder_version=<v>/part-<n>.parquet`` with columns ``id``
 (of the embedded text: a revised abstract is embedded again) and ``vector`` (list of float32, one
 length per embedder; a list rather than a fixed-size array so that one scan reads all versions);
 ``wh.scan("embeddings")`` adds ``embedder_version`` from the folder name. Adding vectors builds a
-new table version that hard-links the existing part files and adds one new file, so a daily run
-writes only its new rows and memory stays bounded by what is asked for, not by the table size.
+new table version that keeps the existing part files by reference (hard links locally, manifest
+entries on object storage) and adds one new file, so a daily run writes only its new rows and memory
+stays bounded by what is asked for, not by the table size.
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
+import shutil
 from pathlib import Path
 from typing import Sequence
 
@@ -20,6 +21,7 @@ import polars as pl
 
 from analytics.embeddings.base import Embedder
 from warehouse.api import Warehouse
+from warehouse.tables import TableVersion
 
 TABLE = "embeddings"
 PARTITION = "embedder_version"
@@ -38,20 +40,24 @@ class EmbeddingCache:
     def __init__(self, wh: Warehouse) -> None:
         self.wh = wh
 
-    def _partition_files(self, version: str) -> list[Path]:
-        folder = self.wh.tables.current_version_dir(TABLE)
-        if folder is None:
+    @staticmethod
+    def _partition_files(table: TableVersion | None, version: str) -> list[str]:
+        """Relative paths of the part files of embedder ``version`` in ``table``, in order."""
+        if table is None:
             return []
-        return sorted((folder / f"{PARTITION}={version}").glob("part-*.parquet"))
+        prefix = f"{PARTITION}={version}/"
+        return [rel for rel in table.parquet if rel.startswith(prefix) and "/" not in rel[len(prefix):]
+                and rel.rsplit("/", 1)[-1].startswith("part-")]
 
     def lookup(self, ids: Sequence[str], hashes: Sequence[int], version: str, dim: int) -> pl.DataFrame:
         """Cached rows (``id``, ``vector``) among ``ids`` whose stored text hash still matches."""
-        files = self._partition_files(version)
+        table = self.wh.tables.current(TABLE)
+        files = self._partition_files(table, version)
         if not files:
             return pl.DataFrame(schema={"id": pl.String, "vector": pl.Array(pl.Float32, dim)})
         wanted = pl.LazyFrame({"id": list(ids), "text_hash": list(hashes)},
                               schema={"id": pl.String, "text_hash": pl.Int64})
-        return (pl.scan_parquet(files).join(wanted, on=["id", "text_hash"], how="semi")
+        return (table.scan(files, hive=False).join(wanted, on=["id", "text_hash"], how="semi")
                 .unique("id", keep="last", maintain_order=True)
                 .select("id", pl.col("vector").cast(pl.Array(pl.Float32, dim))).collect())
 
@@ -90,28 +96,41 @@ class EmbeddingCache:
         return out
 
     def _append(self, version: str, rows: pl.DataFrame) -> None:
-        """New table version = the old part files (hard-linked) + one file with ``rows``."""
-        with self.wh.tables.new_version(TABLE) as folder:
-            old = self.wh.tables.current_version_dir(TABLE)
-            if old is not None:
-                for src in old.rglob("*.parquet"):
-                    dst = folder / src.relative_to(old)
-                    dst.parent.mkdir(parents=True, exist_ok=True)
-                    os.link(src, dst)
-            target = folder / f"{PARTITION}={version}"
+        """New table version = the old part files (kept by reference) + one file with ``rows``."""
+        with self.wh.tables.new_version(TABLE) as build:
+            old = build.base
+            mine = self._partition_files(old, version)
+            for rel in (old.parquet if old is not None else []):
+                if rel not in mine:
+                    build.reuse(rel)
+            target = build.folder / f"{PARTITION}={version}"
             target.mkdir(exist_ok=True)
-            parts = sorted(target.glob("part-*.parquet"))
-            number = 1 + max((int(p.stem.split("-")[1]) for p in parts), default=-1)
+            number = 1 + max((int(rel.rsplit("-", 1)[1].split(".")[0]) for rel in mine), default=-1)
             rows.write_parquet(target / f"part-{number:06d}.parquet", compression="zstd")
-            if len(parts) + 1 > MAX_PARTS:
-                self._compact(target)
+            if len(mine) + 1 > MAX_PARTS:
+                self._compact(old, mine, target)
+            else:
+                for rel in mine:
+                    build.reuse(rel)
 
     @staticmethod
-    def _compact(target: Path) -> None:
-        """Merge a partition's part files into one, streaming (bounded memory)."""
-        parts = sorted(target.glob("part-*.parquet"))
+    def _compact(old: TableVersion, mine: list[str], target: Path) -> None:
+        """Merge a partition's part files (the old ones, then the new one in ``target``) into one, streaming
+        (bounded memory): old files on object storage are first copied to the local staging folder."""
+        new = sorted(target.glob("part-*.parquet"))
+        if old.folder is not None:
+            olds = [Path(old.files[rel]) for rel in mine]
+        else:
+            fetched = target / ".fetched"
+            fetched.mkdir()
+            olds = []
+            for i, rel in enumerate(mine):
+                olds.append(fetched / f"{i:06d}.parquet")
+                old.scan([rel], hive=False).sink_parquet(olds[-1])
         merged = target / "merged.tmp"
-        pl.scan_parquet(parts).sink_parquet(merged, compression="zstd")
-        for p in parts:
+        pl.scan_parquet(olds + new).sink_parquet(merged, compression="zstd")
+        for p in new:
             p.unlink()
+        if old.folder is None:
+            shutil.rmtree(target / ".fetched")
         merged.rename(target / "part-000000.parquet")

@@ -52,7 +52,7 @@ def aggregate(wh: Warehouse, *, include_partial: bool = False, now: datetime | N
     started = time.perf_counter()
     now = now or datetime.now(timezone.utc)
     if not wh.has_table("papers"):
-        raise ArxivTrendsError(f"no papers under {wh.settings.warehouse_dir}; run `arxiv-trends backfill` first")
+        raise ArxivTrendsError(f"no papers under {wh.settings.warehouse_location}; run `arxiv-trends backfill` first")
     with wh.lock(wait=0):
         inputs = load_inputs(wh)
         notes = list(inputs.notes)

@@ -3,11 +3,16 @@
 Matching runs in polars (Rust regex, one combined expression per topic and field, so each text is scanned
 16 times, not once per pattern); the few matched snippets are then attributed to their patterns in Python,
 and every pattern found inside a snippet counts (so "large language models" also fires "language models?").
+
+A topic is a paper's main subject when the title or the abstract is *about* it, not when the abstract mentions it
+once as a use case or a baseline. So a pattern found only in the abstract counts by how often it occurs there
+(``ABSTRACT_MENTIONS``): on the dev gold set this alone lifts rules-only macro F1 from 0.61 to 0.67.
 """
 
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
@@ -16,6 +21,8 @@ import polars as pl
 from analytics.taxonomy import Taxonomy
 
 TITLE_FACTOR = 2.0  # a pattern in the title says "main subject" more strongly than one in the abstract
+ABSTRACT_MENTIONS = (0.4, 1.0, 1.5)  # weight factor of an abstract-only pattern found once, twice, 3+ times
+RULES_VERSION = 2  # bump when scoring changes: saved models were fitted on the old scores and must be refitted
 
 
 def _rust(pattern: str) -> str:
@@ -82,8 +89,8 @@ class RuleEngine:
                 for k, (rx, weight, include, title_only) in enumerate(self._patterns[t]):
                     if k in in_title:
                         w = weight * TITLE_FACTOR
-                    elif k in in_abstract and not title_only:
-                        w = weight
+                    elif in_abstract[k] and not title_only:
+                        w = weight * ABSTRACT_MENTIONS[min(in_abstract[k], len(ABSTRACT_MENTIONS)) - 1]
                     else:
                         continue
                     total += w if include else -w
@@ -94,9 +101,9 @@ class RuleEngine:
                     hits[(row, t)] = tuple(fired)
         return RuleResult(list(self.taxonomy.ids), 1.0 - np.exp(-np.maximum(raw, 0.0)), raw, hits)
 
-    def _which(self, t: int, snippets: list[str] | None, cache: dict[str, list[int]]) -> set[int]:
-        """Indices of the topic's patterns found in the matched snippets (nested matches included)."""
-        out: set[int] = set()
+    def _which(self, t: int, snippets: list[str] | None, cache: dict[str, list[int]]) -> Counter[int]:
+        """How many matched snippets each of the topic's patterns is found in (nested matches included)."""
+        out: Counter[int] = Counter()
         for snippet in snippets or ():
             key = snippet.lower()
             if key not in cache:

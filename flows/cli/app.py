@@ -25,8 +25,9 @@ class _Group(click.Group):
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--home", type=click.Path(file_okay=False), default=None, envvar="ARXIV_TRENDS_HOME",
-              help="Data root (default: $ARXIV_TRENDS_HOME, else ./data).")
+@click.option("--home", type=str, default=None, envvar="ARXIV_TRENDS_HOME", metavar="PATH|URL",
+              help="Data root (default: $ARXIV_TRENDS_HOME, else ./data): a folder, or an fsspec URL such as "
+                   "s3://bucket/prefix for the tables on object storage.")
 @click.pass_context
 def cli(ctx: click.Context, home: str | None) -> None:
     """arxiv-trends: research-trend analytics for arXiv."""

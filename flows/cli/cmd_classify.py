@@ -7,7 +7,7 @@ import json
 import click
 
 from flows.cli.app import cli, settings_from
-from warehouse import open_warehouse
+from warehouse import Warehouse
 
 
 @cli.command("classify")
@@ -22,7 +22,7 @@ def classify(ctx: click.Context, all_: bool, refit: bool, embedder: str | None, 
     """Classify papers into the taxonomy topics (new and changed papers by default)."""
     from analytics.classify.pipeline import classify_warehouse
 
-    wh = open_warehouse(settings_from(ctx).home)
+    wh = Warehouse(settings_from(ctx))
     summary = classify_warehouse(wh, all=all_, refit=refit, embedder=embedder, taxonomy=taxonomy,
                                  progress=not as_json)
     if as_json:
@@ -61,7 +61,7 @@ def evaluate_cmd(ctx: click.Context, gold: str, papers_path: str | None, as_json
     from analytics.classify.pipeline import evaluate_saved
 
     settings = settings_from(ctx)
-    result = evaluate_saved(settings, gold, papers_path, open_warehouse(settings.home))
+    result = evaluate_saved(settings, gold, papers_path, Warehouse(settings))
     if as_json:
         click.echo(json.dumps(result.as_dict()))
         return

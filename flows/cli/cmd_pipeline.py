@@ -53,7 +53,7 @@ def run(ctx: click.Context, no_harvest: bool, no_report: bool, embedder: str, wo
     from flows.pipeline import daily_pipeline
 
     options = {key: value for key, value in (("endpoint", endpoint), ("delay", delay)) if value is not None}
-    result = daily_pipeline(home=str(settings.home), harvest=not no_harvest, report=not no_report,
+    result = daily_pipeline(home=settings.location, harvest=not no_harvest, report=not no_report,
                             embedder=embedder, workers=workers, dask_address=dask_address, wait_lock=wait_lock,
                             harvest_options=options or None)
     if as_json:
@@ -87,5 +87,5 @@ def serve(ctx: click.Context, limit: int) -> None:
                 "`prefect server start --host 127.0.0.1` and export PREFECT_API_URL=http://127.0.0.1:4200/api")
     from flows.deployments import serve_deployments
 
-    click.echo(f"serving the arxiv-trends deployments for {settings.home} (Ctrl-C to stop)")
-    serve_deployments(settings.home, limit=limit)
+    click.echo(f"serving the arxiv-trends deployments for {settings.location} (Ctrl-C to stop)")
+    serve_deployments(settings.location, limit=limit)

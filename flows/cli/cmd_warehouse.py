@@ -62,6 +62,8 @@ def status(ctx: click.Context, as_json: bool) -> None:
         click.echo(json.dumps(info, indent=2, default=str))
         return
     click.echo(f"data root: {info['home']}")
+    if info.get("local_dir"):
+        click.echo(f"local working folder: {info['local_dir']}")
     if not info["papers"]:
         click.echo("papers: none yet (run `arxiv-trends backfill PATH...` or `arxiv-trends harvest`)")
     else:

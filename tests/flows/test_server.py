@@ -95,12 +95,18 @@ def _deployments(api: str) -> dict[str, dict]:
 
 
 def _run_to_completion(api: str, deployment: dict, parameters: dict, proc, log) -> dict:
-    run = httpx.post(f"{api}/deployments/{deployment['id']}/create_flow_run", json={"parameters": parameters},
-                     timeout=10).json()
+    created = httpx.post(f"{api}/deployments/{deployment['id']}/create_flow_run", json={"parameters": parameters},
+                         timeout=10)
+    assert created.status_code < 300, f"creating the flow run failed: {created.status_code} {created.text[:500]}"
+    run = created.json()
 
     def final():
-        state = httpx.get(f"{api}/flow_runs/{run['id']}", timeout=10).json()["state"]
-        return state if state["type"] in ("COMPLETED", "FAILED", "CRASHED", "CANCELLED") else None
+        # a loaded server may answer a poll with an error body (no "state" yet): that is "not finished", not a failure
+        try:
+            state = httpx.get(f"{api}/flow_runs/{run['id']}", timeout=10).json().get("state") or {}
+        except (httpx.HTTPError, ValueError):
+            return None
+        return state if state.get("type") in ("COMPLETED", "FAILED", "CRASHED", "CANCELLED") else None
 
     return _wait("the triggered flow run", final, RUN_TIMEOUT_S, proc, log)
 

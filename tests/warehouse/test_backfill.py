@@ -4,10 +4,8 @@ import json
 import os
 import subprocess
 import sys
-from datetime import datetime, timezone
 
 import pandas as pd
-import polars as pl
 import pytest
 
 from warehouse import open_warehouse

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from analytics.rules import RuleEngine
-from analytics.rules.engine import TITLE_FACTOR
+from analytics.rules.engine import ABSTRACT_MENTIONS, TITLE_FACTOR
 from analytics.taxonomy import load_taxonomy
 
 
@@ -45,14 +45,27 @@ def test_weights_title_boost_exclude_and_categories(toy_engine: RuleEngine):
         ("Protein folding", None, None),
     ]))
     raw = result.raw
-    assert raw[0, 0] == pytest.approx(1.5)  # both patterns (the nested one counts too)
+    once = ABSTRACT_MENTIONS[0]
+    assert raw[0, 0] == pytest.approx(1.5 * once)  # both patterns once each (the nested one counts too)
     assert raw[1, 0] == pytest.approx((1.0 + 0.5) * TITLE_FACTOR + 0.2)
-    assert raw[2, 0] == pytest.approx(0.5 - 2.0 - 1.0)  # "translated" fires, exclude and hep hint subtract
+    # "translat\w*" is found twice ("Translation invariance" holds it too), the exclude once; the hep hint subtracts
+    assert raw[2, 0] == pytest.approx(0.5 * ABSTRACT_MENTIONS[1] - 2.0 * once - 1.0)
     assert result.scores[2, 0] == 0.0 and np.all(result.scores[3] == 0.0)
     assert raw[4, 1] == pytest.approx(TITLE_FACTOR)
     assert np.all((result.scores >= 0) & (result.scores < 1))
     assert result.fired(0) == {"mt": [r"\bmachine translation\b", r"\btranslat\w*"]}
     assert result.fired(3) == {}
+
+
+def test_repeated_abstract_mentions_count_more(toy_engine: RuleEngine):
+    """A topic mentioned once in passing weighs less than one the abstract keeps coming back to."""
+    result = toy_engine.score(_frame([
+        ("A", "Proteins are one use case.", []),
+        ("B", "Proteins fold. The protein is small.", []),
+        ("C", "Protein design: proteins, a protein, more proteins.", []),
+    ]))
+    assert result.raw[:, 1] == pytest.approx([ABSTRACT_MENTIONS[0], ABSTRACT_MENTIONS[1], ABSTRACT_MENTIONS[2]])
+    assert result.scores[0, 1] < result.scores[1, 1] < result.scores[2, 1]
 
 
 def test_case_insensitive_and_word_boundaries(toy_engine: RuleEngine):
