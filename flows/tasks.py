@@ -71,7 +71,8 @@ def backfill_task(wh: Warehouse, paths: list[str]) -> dict:
 
 @task(name="classify-new-papers", cache_policy=NO_CACHE)
 def classify_task(wh: Warehouse, embedder: str = "fast", all: bool = False, refit: bool = False) -> dict:
-    return entry_point("classify")(wh, all=all, refit=refit, embedder=embedder, progress=False).as_dict()
+    return entry_point("classify")(wh, all=all, refit=refit, embedder=embedder,
+                                   progress=get_run_logger().info).as_dict()
 
 
 @task(name="aggregate-metrics", cache_key_fn=aggregate_key, cache_expiration=CACHE_EXPIRATION,

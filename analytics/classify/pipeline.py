@@ -81,8 +81,13 @@ class ClassifySummary:
         return asdict(self)
 
 
-def _log(progress: bool, message: str) -> None:
-    if progress:
+Progress = bool | Callable[[str], None]  # True: lines on stderr; a callable (a Prefect logger's info) gets them
+
+
+def _log(progress: Progress, message: str) -> None:
+    if callable(progress):
+        progress(f"classify: {message}")
+    elif progress:
         print(f"classify: {message}", file=sys.stderr, flush=True)
 
 
@@ -140,7 +145,7 @@ def predict_frame(model: ClassifierBundle, papers: pl.DataFrame, embeddings: np.
 
 
 def fit_model(settings: Settings, papers: pl.DataFrame, embeddings: np.ndarray, embedder, taxonomy: str | None,
-              progress: bool = False) -> ClassifierBundle:
+              progress: Progress = False) -> ClassifierBundle:
     """Fit the classifier (rule weak labels) and the BERTopic subtopics on all ``papers``, and save them."""
     from analytics.subtopics import SubtopicModel
 
@@ -198,7 +203,7 @@ PredictBatches = Callable[[ClassifierBundle, pl.DataFrame, datetime], list[Class
 
 
 def classify_warehouse(wh: Warehouse, *, all: bool = False, refit: bool = False, embedder: str | None = "fast",
-                       taxonomy: str | None = None, progress: bool = True,
+                       taxonomy: str | None = None, progress: Progress = True,
                        predict_batches: PredictBatches | None = None) -> ClassifySummary:
     """Classify new and changed papers (``all``: every paper); fit first if there is no model or ``refit``.
 
@@ -230,7 +235,7 @@ def classify_warehouse(wh: Warehouse, *, all: bool = False, refit: bool = False,
         fitted = refit or stale
         if fitted:
             _log(progress, f"embedding {papers.height} papers with {emb.version}")
-            vectors = cache.embed(papers["id"].to_list(), paper_texts(papers), emb, progress=progress)
+            vectors = cache.embed(papers["id"].to_list(), paper_texts(papers), emb, progress=bool(progress))
             bundle = fit_model(settings, papers, vectors, emb, taxonomy, progress)
             todo, todo_vectors = papers, vectors
         else:
@@ -239,7 +244,7 @@ def classify_warehouse(wh: Warehouse, *, all: bool = False, refit: bool = False,
             todo = papers if all else _todo(wh, papers, bundle.version)
             _log(progress, f"{todo.height} papers to classify with {bundle.version}")
             todo_vectors = None if predict_batches else cache.embed(todo["id"].to_list(), paper_texts(todo), emb,
-                                                                    progress=progress)
+                                                                    progress=bool(progress))
         now = datetime.now(timezone.utc)
         if todo_vectors is None:
             parts = predict_batches(bundle, todo, now)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from analytics.embeddings.base import Embedder, l2_normalize
+from analytics.embeddings.base import Embedder, l2_normalize, quiet_model_loading
 
 # 128 word pieces cover title + first ~90 words of an abstract: 35 docs/s on 2 cores against 14.5
 # at MiniLM's default 256 (STACK.md); the opening of an abstract carries its topic.
@@ -25,7 +25,8 @@ class MiniLMEmbedder(Embedder):
         from sentence_transformers import SentenceTransformer
 
         self.name, self.version = name, version
-        self.model = SentenceTransformer(minilm_path(), device="cpu", local_files_only=True)
+        with quiet_model_loading():
+            self.model = SentenceTransformer(minilm_path(), device="cpu", local_files_only=True)
         self.model.max_seq_length = max_seq_length
         self.dim = int(self.model.get_embedding_dimension())
 

@@ -2,13 +2,35 @@
 
 from __future__ import annotations
 
+import io
+import sys
 from abc import ABC, abstractmethod
+from contextlib import contextmanager, redirect_stderr
+from typing import Iterator
 
 import numpy as np
 
 # Bump when ``paper_text`` changes: it is part of every embedder version, so cached vectors of the
 # old recipe are never mixed with new ones.
 TEXT_RECIPE = "t1"
+
+
+@contextmanager
+def quiet_model_loading() -> Iterator[None]:
+    """Load MiniLM without transformers' load report (it lists an unused ``position_ids`` buffer: harmless) and,
+    when stderr is a log file rather than a terminal, without progress bars (thousands of updates in a log)."""
+    from transformers.utils import logging as hf_logging
+
+    verbosity = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_error()
+    try:
+        if sys.stderr.isatty():
+            yield
+        else:
+            with redirect_stderr(io.StringIO()):  # the bars write to sys.stderr; errors still raise
+                yield
+    finally:
+        hf_logging.set_verbosity(verbosity)
 
 
 def paper_text(title: str | None, abstract: str | None) -> str:

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+import sys
+import time
 from pathlib import Path
 from typing import Sequence
 
@@ -80,10 +82,16 @@ class EmbeddingCache:
         for i in todo:  # a repeated id is embedded once
             first.setdefault(ids[i], i)
         unique = np.fromiter(first.values(), dtype=np.int64, count=len(first))
+        bars = progress and sys.stderr.isatty()  # in a log, one line per chunk instead of a bar per chunk
+        started = time.perf_counter()
         for start in range(0, len(unique), CHUNK):
             part = unique[start:start + CHUNK]
-            vectors = embedder.encode([texts[i] for i in part], progress=progress)
+            vectors = embedder.encode([texts[i] for i in part], progress=bars)
             out[part] = vectors
+            if progress and not bars:
+                done = start + len(part)
+                print(f"embed ({embedder.name}): {done:,} / {len(unique):,} papers "
+                      f"({done / max(time.perf_counter() - started, 1e-9):,.0f}/s)", file=sys.stderr, flush=True)
             self._append(embedder.version, pl.DataFrame({
                 "id": [ids[i] for i in part],
                 "text_hash": pl.Series([hashes[i] for i in part], dtype=pl.Int64),

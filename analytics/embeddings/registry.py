@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import tempfile
 from pathlib import Path
 from typing import Literal
 
 from analytics.embeddings.accurate import MAX_SEQ_LENGTH, MiniLMEmbedder, minilm_path
-from analytics.embeddings.base import TEXT_RECIPE, Embedder
+from analytics.embeddings.base import TEXT_RECIPE, Embedder, quiet_model_loading
 from analytics.embeddings.static import StaticEmbedder
 from warehouse.errors import ArxivTrendsError
 from warehouse.settings import Settings
@@ -49,7 +50,9 @@ def distill_fast_model(target: Path) -> Path:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from model2vec.distill import distill
 
-    model = distill(minilm_path(), pca_dims=PCA_DIMS, sif_coefficient=SIF_COEFFICIENT, quantize_to="float32")
+    print("embeddings: distilling the fast model from MiniLM (once, under a minute)", file=sys.stderr, flush=True)
+    with quiet_model_loading():
+        model = distill(minilm_path(), pca_dims=PCA_DIMS, sif_coefficient=SIF_COEFFICIENT, quantize_to="float32")
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}."))
     try:

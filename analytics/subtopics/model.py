@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Sequence
 
@@ -229,12 +231,26 @@ class SubtopicModel:
         }).sort("subtopic", "year")
 
     # -- persistence -----------------------------------------------------------------------------
+    @staticmethod
+    @contextmanager
+    def _no_embedding_model_warning():
+        """BERTopic warns on every save and load that no embedding model is attached; ours is kept apart
+        on purpose (the vectors come from our embedders), so in a nightly log that line is only noise."""
+        logger = logging.getLogger("BERTopic")
+        level = logger.level
+        logger.setLevel(logging.ERROR)
+        try:
+            yield
+        finally:
+            logger.setLevel(level)
+
     def save(self, folder: str | Path) -> Path:
         """BERTopic as safetensors (c-TF-IDF included, embedding model left out) plus our state as JSON."""
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
-        self.model_.save(folder / BERTOPIC_DIR, serialization="safetensors", save_ctfidf=True,
-                         save_embedding_model=False)
+        with self._no_embedding_model_warning():
+            self.model_.save(folder / BERTOPIC_DIR, serialization="safetensors", save_ctfidf=True,
+                             save_embedding_model=False)
         state = {
             "params": self._params(), "version": self.version_, "embedder_version": self.embedder_version_,
             "topic_ids": self.topic_ids_, "n_fit_docs": self.n_fit_docs_, "subtopics": self.subtopics_,
@@ -259,7 +275,8 @@ class SubtopicModel:
             raise ValueError(f"{folder} was fitted on {state['embedder_version']} vectors, "
                              f"not {embedder.version}")
         model = cls(embedder=embedder, **state["params"])
-        model.model_ = BERTopic.load(str(folder / BERTOPIC_DIR), embedding_model=None)
+        with cls._no_embedding_model_warning():
+            model.model_ = BERTopic.load(str(folder / BERTOPIC_DIR), embedding_model=None)
         model.topic_ids_ = state["topic_ids"]
         model.n_fit_docs_ = state["n_fit_docs"]
         model.version_ = state["version"]
