@@ -39,11 +39,17 @@ def fitted(data, descriptions) -> TopicClassifier:
 def test_fit_learns_weak_labels_and_is_deterministic(data, fitted, descriptions):
     again = TopicClassifier(min_positives=5).fit(data[0], description_vectors=descriptions)
     np.testing.assert_array_equal(fitted.coef_, again.coef_)
+    np.testing.assert_array_equal(fitted.lexical_coef_, again.lexical_coef_)
     np.testing.assert_array_equal(fitted.predict_proba(data[1]), again.predict_proba(data[1]))
     assert fitted.n_weak_positives_["machine_translation"] == 60
     assert fitted.n_weak_positives_["governance"] == 0
-    # a topic without weak positives has no embedding model: its embedding probability stays near zero
-    assert fitted.decide(data[1]).embedding[:, fitted.topic_ids_.index("governance")].max() < 0.01
+    # a topic without weak positives has no learned models: its embedding and lexical probabilities stay near zero
+    decision = fitted.decide(data[1])
+    governance = fitted.topic_ids_.index("governance")
+    assert decision.embedding[:, governance].max() < 0.01 and decision.lexical[:, governance].max() < 0.01
+    # the lexical model learned the weak-labelled topic's vocabulary
+    mt = fitted.topic_ids_.index("machine_translation")
+    assert decision.lexical[:, mt].max() > 0.5
 
 
 def test_predictions_follow_the_synthetic_topics(data, fitted):
