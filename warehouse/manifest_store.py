@@ -39,7 +39,7 @@ import polars as pl
 from warehouse.errors import WarehouseLocked
 from warehouse.settings import LOCK_STALE_ENV, Settings
 from warehouse.tables import (VERSIONS_DIR, Abandon, BaseTableStore, TableVersion, VersionBuilder, WriterLock,
-                              command_line, path_order, utc_now_iso)
+                              command_line, path_order, update_with_file, utc_now_iso)
 
 MANIFESTS_DIR = "_manifests"
 LEASE_NAME = "_lock.json"
@@ -63,9 +63,7 @@ def _is_local(fs) -> bool:
 
 def file_digest(path: Path) -> str:
     digest = hashlib.blake2b(digest_size=16)
-    with open(path, "rb") as fh:
-        while chunk := fh.read(1 << 20):
-            digest.update(chunk)
+    update_with_file(digest, path)
     return digest.hexdigest()
 
 
@@ -182,16 +180,9 @@ class ManifestTableStore(BaseTableStore):
                 names.append(rel[:-len(".json")])
         return sorted(names)
 
-    def content_id(self, name: str) -> str | None:
-        """From the digests the manifest records for its files (nothing is downloaded)."""
-        version = self.current(name)
-        if version is None:
-            return None
-        digest = hashlib.blake2b(digest_size=16)
-        for rel in version.parquet:
-            digest.update(rel.encode())
-            digest.update((version.digest_of(rel) or version.entries[rel]).encode())
-        return digest.hexdigest()
+    def _digest_contents(self, digest, version: ManifestVersion, rel: str) -> None:
+        """The digest the manifest records for the file (nothing is downloaded)."""
+        digest.update((version.digest_of(rel) or version.entries[rel]).encode())
 
     def _scan_files(self, version: TableVersion, rels: list[str], hive: bool) -> pl.LazyFrame:
         """A LazyFrame over exactly these files, through a pyarrow dataset on the fsspec filesystem.

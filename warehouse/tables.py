@@ -45,6 +45,13 @@ class Abandon(Exception):
     """Raised inside ``TableStore.new_version`` when there turned out to be nothing to change."""
 
 
+def update_with_file(digest, path: str | Path) -> None:
+    """Feed a file's bytes into a hashlib ``digest``, a megabyte at a time."""
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            digest.update(chunk)
+
+
 def command_line() -> str:
     """This process's command, short (for lock holders)."""
     return " ".join(os.path.basename(a) if i == 0 else a for i, a in enumerate(sys.argv))[:200]
@@ -216,7 +223,18 @@ class BaseTableStore:
         raise NotImplementedError
 
     def content_id(self, name: str) -> str | None:
-        """A digest of the table's Parquet files (names and bytes); None when it does not exist."""
+        """A digest of the table's Parquet files (names and contents); None when it does not exist."""
+        version = self.current(name)
+        if version is None:
+            return None
+        digest = hashlib.blake2b(digest_size=16)
+        for rel in version.parquet:
+            digest.update(rel.encode())
+            self._digest_contents(digest, version, rel)
+        return digest.hexdigest()
+
+    def _digest_contents(self, digest, version: TableVersion, rel: str) -> None:
+        """Feed what stands for the contents of file ``rel`` into ``digest``."""
         raise NotImplementedError
 
     def exists(self, name: str) -> bool:
@@ -307,17 +325,8 @@ class TableStore(BaseTableStore):
         found = [p.relative_to(self.root).as_posix() for p in self.root.rglob("*") if p.is_symlink()]
         return sorted(n for n in found if not n.startswith("."))
 
-    def content_id(self, name: str) -> str | None:
-        version = self.current(name)
-        if version is None:
-            return None
-        digest = hashlib.blake2b(digest_size=16)
-        for rel in version.parquet:
-            digest.update(rel.encode())
-            with open(version.files[rel], "rb") as fh:
-                while chunk := fh.read(1 << 20):
-                    digest.update(chunk)
-        return digest.hexdigest()
+    def _digest_contents(self, digest, version: TableVersion, rel: str) -> None:
+        update_with_file(digest, version.files[rel])
 
     @contextmanager
     def new_version(self, name: str) -> Iterator[VersionBuilder]:
