@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import uuid
 from pathlib import Path
 
+import fsspec
 import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -28,3 +30,20 @@ def shared_path(*parts: str) -> Path:
 def home(tmp_path: Path) -> Path:
     """A fresh, empty data root."""
     return tmp_path / "home"
+
+
+@pytest.fixture
+def local_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The local working folder of URL data roots in this test."""
+    monkeypatch.setenv("ARXIV_TRENDS_LOCAL_HOME", str(tmp_path / "local"))
+    return tmp_path / "local"
+
+
+@pytest.fixture
+def memory_url(local_home: Path):
+    """A fresh ``memory://`` data root (removed afterwards: the memory filesystem is process-global)."""
+    name = f"arxiv-trends-test-{uuid.uuid4().hex[:12]}"
+    yield f"memory://{name}"
+    fs = fsspec.filesystem("memory")
+    if fs.exists(f"/{name}"):
+        fs.rm(f"/{name}", recursive=True)

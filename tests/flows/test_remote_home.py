@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import json
-import uuid
 from pathlib import Path
 
-import fsspec
 import pytest
 from click.testing import CliRunner
 
@@ -17,21 +15,6 @@ from tests.flows.helpers import run_flow
 from tests.reports.synthetic import write_synthetic_warehouse
 from tests.warehouse.snapshot_fixtures import record, write_jsonl
 from warehouse import open_warehouse
-
-
-@pytest.fixture
-def local_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("ARXIV_TRENDS_LOCAL_HOME", str(tmp_path / "local"))
-    return tmp_path / "local"
-
-
-@pytest.fixture
-def memory_url(local_home: Path):
-    name = f"arxiv-trends-test-{uuid.uuid4().hex[:12]}"
-    yield f"memory://{name}"
-    fs = fsspec.filesystem("memory")
-    if fs.exists(f"/{name}"):
-        fs.rm(f"/{name}", recursive=True)
 
 
 def test_cli_backfill_aggregate_status_on_a_file_url_home(local_home: Path, tmp_path: Path) -> None:

@@ -11,7 +11,6 @@ import os
 import socket
 import subprocess
 import sys
-import uuid
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -31,20 +30,8 @@ from warehouse.tables import Abandon, TableStore
 
 
 @pytest.fixture
-def local_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """The local working folder of URL data roots in this test."""
-    monkeypatch.setenv("ARXIV_TRENDS_LOCAL_HOME", str(tmp_path / "local"))
-    return tmp_path / "local"
-
-
-@pytest.fixture
-def url(local_home: Path):
-    """A fresh ``memory://`` data root (removed afterwards: the memory filesystem is process-global)."""
-    name = f"arxiv-trends-test-{uuid.uuid4().hex[:12]}"
-    yield f"memory://{name}"
-    fs = fsspec.filesystem("memory")
-    if fs.exists(f"/{name}"):
-        fs.rm(f"/{name}", recursive=True)
+def url(memory_url: str) -> str:
+    return memory_url
 
 
 def objects(location: str, under: str = "") -> list[str]:

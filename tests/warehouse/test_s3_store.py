@@ -57,8 +57,7 @@ def s3_endpoint():
 
 
 @pytest.fixture
-def url(s3_endpoint: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    monkeypatch.setenv("ARXIV_TRENDS_LOCAL_HOME", str(tmp_path / "local"))
+def url(s3_endpoint: str, local_home: Path) -> str:
     return f"s3://arxiv-trends-test/{uuid.uuid4().hex[:12]}"
 
 

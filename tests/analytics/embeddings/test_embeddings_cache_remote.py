@@ -3,27 +3,19 @@
 from __future__ import annotations
 
 import json
-import uuid
-from pathlib import Path
 
 import fsspec
 import numpy as np
 import pytest
 
 from analytics.embeddings import EmbeddingCache
-from analytics.embeddings import cache as cache_module
 from tests.analytics.embeddings.test_embeddings_cache import CountingEmbedder
 from warehouse import open_warehouse
 
 
 @pytest.fixture
-def url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setenv("ARXIV_TRENDS_LOCAL_HOME", str(tmp_path / "local"))
-    name = f"arxiv-trends-test-{uuid.uuid4().hex[:12]}"
-    yield f"memory://{name}"
-    fs = fsspec.filesystem("memory")
-    if fs.exists(f"/{name}"):
-        fs.rm(f"/{name}", recursive=True)
+def url(memory_url: str) -> str:
+    return memory_url
 
 
 def _manifest(url: str) -> dict:
@@ -47,17 +39,3 @@ def test_additions_reference_the_old_parts_and_lookups_read_them(url: str) -> No
     np.testing.assert_array_equal(again[[2, 0]], first)
     table = wh.read("embeddings")
     assert sorted(table["embedder_version"].unique()) == ["v1", "v2"] and table.shape[0] == 4
-
-
-def test_many_small_writes_are_compacted_on_object_storage(url: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(cache_module, "MAX_PARTS", 3)
-    wh = open_warehouse(url)
-    cache, embedder = EmbeddingCache(wh), CountingEmbedder()
-    for i in range(5):
-        cache.embed([f"p{i}"], [f"text {i}"], embedder)
-    assert len(_manifest(url)["files"]) <= 3
-    embedder.seen.clear()
-    ids = [f"p{i}" for i in range(5)]
-    out = cache.embed(ids, [f"text {i}" for i in range(5)], embedder)
-    assert embedder.seen == []
-    np.testing.assert_array_equal(out, embedder.encode([f"text {i}" for i in range(5)]))
