@@ -23,6 +23,7 @@ from sklearn.base import BaseEstimator
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
+from analytics.embeddings.base import paper_texts
 from analytics.rules import RuleEngine, RuleResult
 from analytics.taxonomy import Taxonomy, load_taxonomy
 
@@ -64,11 +65,6 @@ def _sigmoid(z: np.ndarray) -> np.ndarray:
 def _logit(p: np.ndarray) -> np.ndarray:
     p = np.clip(p, 1e-4, 1 - 1e-4)
     return np.log(p / (1 - p))
-
-
-def texts_of(frame: pl.DataFrame) -> list[str]:
-    """Title and abstract as one text: what the lexical model reads."""
-    return [f"{t or ''}. {a or ''}" for t, a in zip(frame["title"].to_list(), frame["abstract"].to_list())]
 
 
 def _weak_model(X, positive: np.ndarray, C: float, seed: int) -> tuple[np.ndarray, float]:
@@ -124,7 +120,7 @@ class TopicClassifier(BaseEstimator):
         dim = batch.embeddings.shape[1]
         self.vectorizer_ = TfidfVectorizer(min_df=min(3, len(batch)), max_df=0.5, ngram_range=(1, 2), sublinear_tf=True,
                                            max_features=self.max_features, dtype=np.float32, stop_words="english")
-        words = self.vectorizer_.fit_transform(texts_of(batch.frame))
+        words = self.vectorizer_.fit_transform(paper_texts(batch.frame))
         self.coef_ = np.zeros((len(self.topic_ids_), dim), dtype=np.float32)
         self.intercept_ = np.full(len(self.topic_ids_), -6.0)  # no evidence: the learned side says "no"
         self.lexical_coef_ = np.zeros((len(self.topic_ids_), words.shape[1]), dtype=np.float32)
@@ -166,7 +162,7 @@ class TopicClassifier(BaseEstimator):
                              f"{self.n_features_in_} (was it fitted with another embedder?)")
         rule = self._rules().score(X.frame)
         emb = _sigmoid(X.embeddings @ self.coef_.T + self.intercept_)
-        words = self.vectorizer_.transform(texts_of(X.frame))
+        words = self.vectorizer_.transform(paper_texts(X.frame))
         lexical = _sigmoid(np.asarray(words @ self.lexical_coef_.T) + self.lexical_intercept_)
         zeroshot = X.embeddings @ self.description_vectors_.T
         zs = np.clip((zeroshot - self.zeroshot_mean_) / self.zeroshot_std_, -5, 5)

@@ -22,6 +22,7 @@ from analytics.classify.evaluation import Evaluation, evaluate, read_gold
 from analytics.classify.model import PaperBatch, TopicClassifier
 from analytics.classify.store import (ClassifierBundle, load_bundle, new_version, read_current, save_bundle,
                                       set_current)
+from analytics.embeddings.base import paper_texts
 from analytics.rules.engine import RULES_VERSION
 from analytics.taxonomy import load_taxonomy
 from warehouse.api import Warehouse
@@ -96,26 +97,21 @@ def load_model(settings: Settings) -> ClassifierBundle:
     return load_bundle(settings)
 
 
-def paper_texts(papers: pl.DataFrame) -> list[str]:
-    from analytics.embeddings import paper_text
-
-    return [paper_text(t, a) for t, a in zip(papers["title"].to_list(), papers["abstract"].to_list())]
-
-
 def predict_frame(model: ClassifierBundle, papers: pl.DataFrame, embeddings: np.ndarray | None = None,
                   classified_at: datetime | None = None) -> ClassifiedBatch:
     """Classify ``papers`` (id, title, abstract, categories, optional version); pure apart from embedding."""
     now = classified_at or datetime.now(timezone.utc)
     if "categories" not in papers.columns:
         papers = papers.with_columns(pl.lit(None, dtype=pl.List(pl.String)).alias("categories"))
+    texts = paper_texts(papers)
     if embeddings is None:
-        embeddings = model.embedder().encode(paper_texts(papers)) if papers.height else np.zeros((0, 1))
+        embeddings = model.embedder().encode(texts) if papers.height else np.zeros((0, 1))
     if papers.height == 0:
         return ClassifiedBatch(pl.DataFrame(schema=CLASSIFICATIONS_SCHEMA), pl.DataFrame(schema=PAPER_SUBTOPICS_SCHEMA))
     clf = model.classifier
     decision = clf.decide(PaperBatch(papers.select("title", "abstract", "categories"), np.asarray(embeddings)))
     if model.subtopics is not None:
-        subtopic = model.subtopics.transform(paper_texts(papers), embeddings)
+        subtopic = model.subtopics.transform(texts, embeddings)
         parents = model.subtopics.parents_
     else:
         subtopic, parents = np.full(papers.height, -1, dtype=np.int64), {}

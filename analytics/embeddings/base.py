@@ -42,6 +42,11 @@ def paper_text(title: str | None, abstract: str | None) -> str:
     return f"{title} {abstract}".strip()
 
 
+def paper_texts(papers) -> list[str]:
+    """``paper_text`` of every row of a frame with ``title`` and ``abstract`` columns."""
+    return [paper_text(t, a) for t, a in zip(papers["title"].to_list(), papers["abstract"].to_list())]
+
+
 def l2_normalize(vectors: np.ndarray) -> np.ndarray:
     """Rows scaled to unit length, in float32; all-zero rows (no known token) stay zero."""
     vectors = np.asarray(vectors, dtype=np.float32)
