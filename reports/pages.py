@@ -267,12 +267,19 @@ def _run_cell(run: dict[str, Any] | None) -> str:
     return moment.strftime("%Y-%m-%d %H:%M UTC")
 
 
+def _ci_text(ci) -> str:
+    """`` (95% CI 0.70–0.79)`` from a stored bootstrap interval; models evaluated before intervals show none."""
+    if isinstance(ci, (list, tuple)) and len(ci) == 2 and all(isinstance(v, (int, float)) for v in ci):
+        return f" (95% CI {ci[0]:.3f}–{ci[1]:.3f})"
+    return ""
+
+
 def _coverage_headlines(inp: ReportInputs) -> list[Headline]:
     harvest = inp.runs.get("harvest")
     model = inp.model or {}
     evaluation = model.get("evaluation") or {}
-    scores = [f"{k.replace('_', ' ')} {evaluation[k]:.3f}" for k in ("macro_f1", "micro_f1")
-              if isinstance(evaluation.get(k), (int, float))]
+    scores = [f"{k.replace('_', ' ')} {evaluation[k]:.3f}{_ci_text(evaluation.get(k + '_ci'))}"
+              for k in ("macro_f1", "micro_f1") if isinstance(evaluation.get(k), (int, float))]
     return [
         Headline("Last harvest", _run_cell(harvest),
                  [f"last backfill {_run_cell(inp.runs.get('backfill'))}"]),

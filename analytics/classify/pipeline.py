@@ -19,7 +19,7 @@ import orjson
 import polars as pl
 
 from analytics.classify.evaluation import Evaluation, evaluate, read_gold
-from analytics.classify.model import PaperBatch, TopicClassifier
+from analytics.classify.model import CLASSIFIER_RECIPE, EMBEDDING_C, PaperBatch, TopicClassifier
 from analytics.classify.store import (ClassifierBundle, load_bundle, new_version, read_current, save_bundle,
                                       set_current)
 from analytics.embeddings.base import paper_texts
@@ -148,12 +148,13 @@ def fit_model(settings: Settings, papers: pl.DataFrame, embeddings: np.ndarray, 
     tax = load_taxonomy(taxonomy)
     descriptions = tax.descriptions()
     _log(progress, f"fitting the classifier on {papers.height} papers")
-    clf = TopicClassifier(taxonomy_path=str(Path(taxonomy).resolve()) if taxonomy else None).fit(
+    clf = TopicClassifier(taxonomy_path=str(Path(taxonomy).resolve()) if taxonomy else None,
+                          C=EMBEDDING_C.get(embedder.name, TopicClassifier().C)).fit(
         PaperBatch(papers.select("title", "abstract", "categories"), embeddings),
         description_vectors=embedder.encode(list(descriptions.values())))
     _log(progress, "fitting BERTopic subtopics")
     subtopics = SubtopicModel(embedder=embedder, seed=42).fit(paper_texts(papers), embeddings, descriptions)
-    bundle = ClassifierBundle(version=new_version(embedder.name, tax.digest()), embedder_name=embedder.name,
+    bundle = ClassifierBundle(version=new_version(embedder.name, tax.digest(), settings.models_dir), embedder_name=embedder.name,
                               embedder_version=embedder.version, classifier=clf, subtopics=subtopics,
                               settings=settings, _embedder=embedder)
     save_bundle(bundle, tax.source)
@@ -219,10 +220,11 @@ def classify_warehouse(wh: Warehouse, *, all: bool = False, refit: bool = False,
         current = read_current(settings)
         embedder = embedder or (current or {}).get("embedder") or "fast"
         stale = (current is None or current["embedder"] != embedder or current.get("taxonomy") != tax.digest()
-                 or current.get("rules") != RULES_VERSION)
+                 or current.get("rules") != RULES_VERSION
+                 or current.get("classifier_recipe", 1) != CLASSIFIER_RECIPE)
         if current is not None and stale and not refit:
-            _log(progress, f"the saved model ({current['version']}) differs in embedder, taxonomy or rule scoring: "
-                           "refitting")
+            _log(progress, f"the saved model ({current['version']}) differs in embedder, taxonomy, rule scoring or "
+                           "classifier recipe: refitting")
         emb = get_embedder(embedder, settings)
         cache = EmbeddingCache(wh)
         papers = wh.scan_papers().select(PAPER_COLUMNS).collect()
@@ -289,8 +291,9 @@ def _evaluate_current(settings: Settings, classifications: pl.DataFrame, paper_s
     for pid, topic in classifications.filter(pl.col("id").is_in(list(present))).select("id", "topic").iter_rows():
         predicted[pid].append(topic)
     result = evaluate(predicted, {k: v for k, v in gold.items() if k in present}, bundle.classifier.topic_ids_)
-    return {"macro_f1": result.macro_f1, "micro_f1": result.micro_f1, "per_topic": result.per_topic,
-            "papers": result.papers, "gold": str(gold_path)}
+    return {"macro_f1": result.macro_f1, "micro_f1": result.micro_f1, "macro_f1_ci": result.macro_f1_ci,
+            "micro_f1_ci": result.micro_f1_ci, "per_topic": result.per_topic, "papers": result.papers,
+            "gold": str(gold_path)}
 
 
 def read_paper_file(path: str | Path) -> pl.DataFrame:

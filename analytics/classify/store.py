@@ -12,7 +12,7 @@ from typing import Any
 
 import joblib
 
-from analytics.classify.model import TopicClassifier
+from analytics.classify.model import CLASSIFIER_RECIPE, TopicClassifier
 from analytics.rules.engine import RULES_VERSION
 from warehouse.errors import ArxivTrendsError
 from warehouse.settings import Settings
@@ -53,9 +53,15 @@ class ClassifierBundle:
         return self._embedder
 
 
-def new_version(embedder_name: str, taxonomy_digest: str, now: datetime | None = None) -> str:
+def new_version(embedder_name: str, taxonomy_digest: str, models_dir: Path | None = None,
+                now: datetime | None = None) -> str:
+    """``<UTC time>-<embedder>-<taxonomy digest>``, with ``-2``, ``-3``... when two fits share a second."""
     now = now or datetime.now(timezone.utc)
-    return f"{now:%Y%m%dT%H%M%S}-{embedder_name}-{taxonomy_digest}"
+    base = version = f"{now:%Y%m%dT%H%M%S}-{embedder_name}-{taxonomy_digest}"
+    n = 2
+    while models_dir is not None and (models_dir / version).exists():
+        version, n = f"{base}-{n}", n + 1
+    return version
 
 
 def read_current(settings: Settings) -> dict | None:
@@ -89,6 +95,7 @@ def set_current(settings: Settings, bundle: ClassifierBundle, evaluation: dict |
     write_json_atomic(settings.models_dir / CURRENT_FILE, {
         "version": bundle.version, "embedder": bundle.embedder_name, "embedder_version": bundle.embedder_version,
         "taxonomy": bundle.classifier.taxonomy_.digest(), "rules": RULES_VERSION,
+        "classifier_recipe": CLASSIFIER_RECIPE,
         "created_at": datetime.now(timezone.utc).isoformat(), "evaluation": evaluation, **extra,
     })
 

@@ -33,8 +33,14 @@ def classify(ctx: click.Context, all_: bool, refit: bool, embedder: str | None, 
                f"{summary.papers_without_topic} without a topic, {summary.subtopics} subtopics "
                f"in {summary.seconds:.1f} s")
     if summary.evaluation:
-        click.echo(f"dev gold: macro F1 {summary.evaluation['macro_f1']:.3f}, "
-                   f"micro F1 {summary.evaluation['micro_f1']:.3f}")
+        ev = summary.evaluation
+        click.echo(f"dev gold: macro F1 {ev['macro_f1']:.3f}{_interval(ev.get('macro_f1_ci'))}, "
+                   f"micro F1 {ev['micro_f1']:.3f}{_interval(ev.get('micro_f1_ci'))}")
+
+
+def _interval(ci) -> str:
+    """`` (95% CI 0.70-0.79)`` for a bootstrap interval, nothing when there is none."""
+    return f" (95% CI {ci[0]:.3f}–{ci[1]:.3f})" if ci else ""
 
 
 @cli.command("classify-file")
@@ -68,5 +74,7 @@ def evaluate_cmd(ctx: click.Context, gold: str, papers_path: str | None, as_json
     click.echo(f"{'topic':26s} {'prec':>6s} {'recall':>6s} {'f1':>6s} {'n':>4s}")
     for topic, m in result.per_topic.items():
         click.echo(f"{topic:26s} {m['precision']:6.3f} {m['recall']:6.3f} {m['f1']:6.3f} {m['support']:4d}")
-    click.echo(f"macro F1 {result.macro_f1:.3f}  micro F1 {result.micro_f1:.3f}  "
-               f"({result.papers} papers, {len(result.missing)} gold papers not found)")
+    click.echo(f"macro F1 {result.macro_f1:.3f}{_interval(result.macro_f1_ci)}  "
+               f"micro F1 {result.micro_f1:.3f}{_interval(result.micro_f1_ci)}  "
+               f"({result.papers} papers, {len(result.missing)} gold papers not found; "
+               f"intervals: bootstrap over the gold papers)")

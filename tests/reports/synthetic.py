@@ -197,7 +197,7 @@ def write_synthetic_warehouse(home: Path, *, optional: bool = True, model: bool 
         wh.settings.models_dir.mkdir(parents=True, exist_ok=True)
         (wh.settings.models_dir / "current.json").write_text(json.dumps({
             "version": "v-test", "embedder": "model2vec <fast>",
-            "evaluation": {"macro_f1": 0.61, "micro_f1": 0.7,
+            "evaluation": {"macro_f1": 0.61, "micro_f1": 0.7, "macro_f1_ci": [0.55, 0.67],
                            "per_topic": {t: {"precision": 0.7, "recall": 0.6, "f1": 0.65, "support": 10 + i}
                                          for i, t in enumerate(TOPICS)}},
         }), encoding="utf-8")

@@ -160,7 +160,7 @@ def test_headlines_and_notes_on_a_full_warehouse(built_site: BuiltSite) -> None:
     assert "Jan 2019 – Nov 2026" in index
     assert "Not available yet" not in index
     coverage = (built_site.out / "coverage.html").read_text(encoding="utf-8")
-    assert "v-test" in coverage and "macro f1 0.610" in coverage and "2026-11-20" in coverage
+    assert "v-test" in coverage and "macro f1 0.610 (95% CI 0.550–0.670)" in coverage and "2026-11-20" in coverage
     assert "Flagged months (8)" in coverage   # six low-coverage months in 2019, one in 2021, one partial
     assert "<td>2019-01</td><td>2019-06</td><td class=\"num\">6</td><td>low coverage</td>" in coverage
     assert "low_coverage_months: 7 items; months: 95; notes: &lt;b&gt;no&lt;/b&gt; subtopics" in coverage

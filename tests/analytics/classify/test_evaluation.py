@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from analytics.classify import evaluate, read_gold
+from analytics.classify.evaluation import bootstrap_intervals
 from warehouse.errors import InputError
 
 
@@ -36,3 +38,29 @@ def test_bad_gold_files(tmp_path: Path):
     bad.write_text('{"id": "a", "topics": []}\n{"id": "b"}\n', encoding="utf-8")
     with pytest.raises(InputError, match=r"bad.jsonl:2"):
         read_gold(bad)
+
+
+def _random_labels(n: int, topics: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    gold = rng.random((n, topics)) < 0.2
+    predicted = np.where(rng.random((n, topics)) < 0.8, gold, ~gold)  # right on 80% of the cells
+    return gold, predicted
+
+
+def test_bootstrap_interval_brackets_the_point_estimate_and_narrows_with_more_papers():
+    gold, predicted = _random_labels(2000, 6, seed=1)
+    wide = evaluate({str(i): [str(t) for t in np.flatnonzero(p)] for i, p in enumerate(predicted[:100])},
+                    {str(i): [str(t) for t in np.flatnonzero(g)] for i, g in enumerate(gold[:100])})
+    narrow = evaluate({str(i): [str(t) for t in np.flatnonzero(p)] for i, p in enumerate(predicted)},
+                      {str(i): [str(t) for t in np.flatnonzero(g)] for i, g in enumerate(gold)})
+    for result in (wide, narrow):
+        assert result.macro_f1_ci[0] < result.macro_f1 < result.macro_f1_ci[1]
+        assert result.micro_f1_ci[0] < result.micro_f1 < result.micro_f1_ci[1]
+    width = lambda ci: ci[1] - ci[0]  # noqa: E731
+    assert width(narrow.macro_f1_ci) < width(wide.macro_f1_ci) / 2  # about 1/sqrt(20) as wide
+
+
+def test_bootstrap_interval_is_deterministic_and_exact_for_perfect_predictions():
+    gold, predicted = _random_labels(300, 4, seed=2)
+    assert bootstrap_intervals(gold, predicted) == bootstrap_intervals(gold, predicted)
+    assert bootstrap_intervals(gold, gold) == ((1.0, 1.0), (1.0, 1.0))

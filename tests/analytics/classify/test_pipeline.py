@@ -9,7 +9,9 @@ import pytest
 from click.testing import CliRunner
 
 import analytics.embeddings
+from analytics.classify.model import CLASSIFIER_RECIPE
 from analytics.classify.pipeline import classify_warehouse, load_model, predict_frame
+from analytics.rules.engine import RULES_VERSION
 from flows.cli import cli
 from tests.analytics.classify.conftest import HashEmbedder, synthetic_records, write_jsonl
 from warehouse import open_warehouse
@@ -55,6 +57,8 @@ def test_first_run_fits_and_writes_every_table(classified):
     current = json.loads((wh.settings.models_dir / "current.json").read_text())
     assert current["version"] == summary.model_version and current["embedder"] == "fast"
     assert current["evaluation"]["macro_f1"] > 0.9  # the synthetic topics are easy
+    low, high = current["evaluation"]["macro_f1_ci"]
+    assert low <= current["evaluation"]["macro_f1"] <= high
     assert (wh.settings.models_dir / summary.model_version / "classifier.joblib").exists()
 
 
@@ -70,6 +74,21 @@ def test_second_run_classifies_only_new_papers(classified, tmp_path):
     assert wh.scan("paper_subtopics").collect().height == 255
     everything = classify_warehouse(wh, all=True, progress=False)
     assert everything.classified == 255 and not everything.fitted
+
+
+def test_a_model_of_an_older_recipe_is_refitted(tmp_path, patched_embedder):
+    write_jsonl(tmp_path / "papers.jsonl", synthetic_records(60, seed=4))
+    wh = open_warehouse(tmp_path / "home")
+    backfill_paths(wh, [tmp_path / "papers.jsonl"], progress=False)
+    first = classify_warehouse(wh, progress=False)
+    current = wh.settings.models_dir / "current.json"
+    saved = json.loads(current.read_text())
+    assert saved["classifier_recipe"] == CLASSIFIER_RECIPE and saved["rules"] == RULES_VERSION
+    assert not classify_warehouse(wh, progress=False).fitted
+    del saved["classifier_recipe"]  # as written before recipes were recorded
+    current.write_text(json.dumps(saved))
+    again = classify_warehouse(wh, progress=False)
+    assert again.fitted and again.classified == 60 and again.model_version != first.model_version
 
 
 def test_saved_model_predicts_like_the_run(classified):
