@@ -25,8 +25,9 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from analytics.classify import PaperBatch, read_gold  # noqa: E402
-from analytics.classify.stage2 import (FEATURES, _macro_f1, cross_validate, fit_stage2,  # noqa: E402
-                                       predict_stage2, stage2_features)
+from analytics.classify.evaluation import macro_f1_matrix  # noqa: E402
+from analytics.classify.stage2 import (FEATURES, cross_validate, fit_stage2, predict_stage2,  # noqa: E402
+                                       stage2_features)
 from analytics.embeddings import get_embedder  # noqa: E402
 from analytics.embeddings.base import paper_texts  # noqa: E402
 from warehouse.api import open_warehouse  # noqa: E402
@@ -67,7 +68,7 @@ def main() -> None:
     y = np.array([[t in gold[pid] for t in topic_ids] for pid in papers["id"]], dtype=bool)
 
     stage2 = fit_stage2(features, y, WITHOUT_RAW, args.bootstraps)
-    in_sample = {e: round(_macro_f1(y, predict_stage2(f, stage2)), 4) for e, f in zip(versions, features)}
+    in_sample = {e: round(macro_f1_matrix(y, predict_stage2(f, stage2)), 4) for e, f in zip(versions, features)}
     held_out = {e: (round(m, 4), round(s, 4)) for e, (m, s) in
                 zip(versions, cross_validate(features, y, WITHOUT_RAW, bootstraps=args.bootstraps))}
     result = {"models": versions, "papers": papers.height, "params": stage2.params(),

@@ -65,6 +65,18 @@ def _f1_arrays(tp: np.ndarray, fp: np.ndarray, fn: np.ndarray) -> np.ndarray:
     return np.divide(2 * tp, denominator, out=np.zeros(np.broadcast(tp, denominator).shape), where=denominator > 0)
 
 
+def _macro_from_counts(tp: np.ndarray, fp: np.ndarray, fn: np.ndarray) -> np.ndarray:
+    """Mean F1 over the last axis (topics), counting only topics that occur in the gold labels or the predictions."""
+    active = (tp + fp + fn) > 0
+    return (_f1_arrays(tp, fp, fn) * active).sum(axis=-1) / np.maximum(active.sum(axis=-1), 1)
+
+
+def macro_f1_matrix(gold: np.ndarray, predicted: np.ndarray) -> float:
+    """Macro F1 of boolean (papers, topics) matrices, as ``evaluate`` computes it."""
+    g, p = np.asarray(gold, dtype=bool), np.asarray(predicted, dtype=bool)
+    return float(_macro_from_counts((g & p).sum(axis=0), (~g & p).sum(axis=0), (g & ~p).sum(axis=0)))
+
+
 def bootstrap_intervals(gold: np.ndarray, predicted: np.ndarray, resamples: int = BOOTSTRAP_RESAMPLES,
                         seed: int = BOOTSTRAP_SEED) -> tuple[tuple[float, float], tuple[float, float]]:
     """95% percentile intervals of (macro F1, micro F1) over papers drawn with replacement.
@@ -76,9 +88,7 @@ def bootstrap_intervals(gold: np.ndarray, predicted: np.ndarray, resamples: int 
     counts = np.random.default_rng(seed).multinomial(n, np.full(n, 1.0 / n), size=resamples).astype(np.float64)
     g, p = gold.astype(np.float64), predicted.astype(np.float64)
     tp, fp, fn = counts @ (g * p), counts @ ((1 - g) * p), counts @ (g * (1 - p))
-    active = (tp + fp + fn) > 0
-    f1 = _f1_arrays(tp, fp, fn)
-    macro = (f1 * active).sum(axis=1) / np.maximum(active.sum(axis=1), 1)
+    macro = _macro_from_counts(tp, fp, fn)
     micro = _f1_arrays(tp.sum(axis=1), fp.sum(axis=1), fn.sum(axis=1))
 
     def interval(values: np.ndarray) -> tuple[float, float]:

@@ -154,9 +154,9 @@ def fit_model(settings: Settings, papers: pl.DataFrame, embeddings: np.ndarray, 
         description_vectors=embedder.encode(list(descriptions.values())))
     _log(progress, "fitting BERTopic subtopics")
     subtopics = SubtopicModel(embedder=embedder, seed=42).fit(paper_texts(papers), embeddings, descriptions)
-    bundle = ClassifierBundle(version=new_version(embedder.name, tax.digest(), settings.models_dir), embedder_name=embedder.name,
-                              embedder_version=embedder.version, classifier=clf, subtopics=subtopics,
-                              settings=settings, _embedder=embedder)
+    bundle = ClassifierBundle(version=new_version(embedder.name, tax.digest(), settings.models_dir),
+                              embedder_name=embedder.name, embedder_version=embedder.version, classifier=clf,
+                              subtopics=subtopics, settings=settings, _embedder=embedder)
     save_bundle(bundle, tax.source)
     return bundle
 

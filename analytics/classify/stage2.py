@@ -22,6 +22,7 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import KFold
 
+from analytics.classify.evaluation import macro_f1_matrix
 from analytics.classify.model import Decision, TopicClassifier, _logit, top_k_mask
 
 # Stage-2 inputs in the order of ``stage2_features``, and the TopicClassifier parameter weighing each.
@@ -51,13 +52,6 @@ def stage2_features(clf: TopicClassifier, decision: Decision) -> np.ndarray:
                      decision.rule.scores, zs], axis=-1)
 
 
-def _macro_f1(gold: np.ndarray, chosen: np.ndarray) -> float:
-    tp = (gold & chosen).sum(axis=0)
-    denominator = gold.sum(axis=0) + chosen.sum(axis=0)
-    active = denominator > 0
-    return float((2 * tp[active] / denominator[active]).mean()) if active.any() else 0.0
-
-
 def _predict(features: np.ndarray, weights: np.ndarray, bias: float, threshold: float, max_topics: int) -> np.ndarray:
     return top_k_mask(1.0 / (1.0 + np.exp(-(features @ weights + bias))), threshold, max_topics)
 
@@ -83,7 +77,7 @@ def fit_stage2(features: list[np.ndarray], gold: np.ndarray, use: tuple[str, ...
     weights, bias = mean[:-1], float(mean[-1])
 
     def worst_average_f1(threshold: float) -> float:
-        return min(float(np.mean([_macro_f1(gold[rows], _predict(v[rows], weights, bias, threshold, max_topics))
+        return min(float(np.mean([macro_f1_matrix(gold[rows], _predict(v[rows], weights, bias, threshold, max_topics))
                                   for rows in draws])) for v in views)
 
     threshold = max(THRESHOLDS, key=worst_average_f1)
@@ -106,5 +100,5 @@ def cross_validate(features: list[np.ndarray], gold: np.ndarray, use: tuple[str,
             for k, f in enumerate(features):
                 chosen[k][test] = predict_stage2(f[test], stage2, max_topics)
         for k in range(len(features)):
-            scores[k].append(_macro_f1(gold, chosen[k]))
+            scores[k].append(macro_f1_matrix(gold, chosen[k]))
     return [(float(np.mean(s)), float(np.std(s))) for s in scores]

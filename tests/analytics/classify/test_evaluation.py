@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from analytics.classify import evaluate, read_gold
-from analytics.classify.evaluation import bootstrap_intervals
+from analytics.classify.evaluation import bootstrap_intervals, macro_f1_matrix
 from warehouse.errors import InputError
 
 
@@ -64,3 +64,12 @@ def test_bootstrap_interval_is_deterministic_and_exact_for_perfect_predictions()
     gold, predicted = _random_labels(300, 4, seed=2)
     assert bootstrap_intervals(gold, predicted) == bootstrap_intervals(gold, predicted)
     assert bootstrap_intervals(gold, gold) == ((1.0, 1.0), (1.0, 1.0))
+
+
+def test_macro_f1_matrix_agrees_with_evaluate():
+    gold, predicted = _random_labels(120, 5, seed=3)
+    gold[:, 4] = predicted[:, 4] = False  # a topic nobody mentions is left out of the mean, as in evaluate
+    result = evaluate({str(i): [str(t) for t in np.flatnonzero(p)] for i, p in enumerate(predicted)},
+                      {str(i): [str(t) for t in np.flatnonzero(g)] for i, g in enumerate(gold)},
+                      topics=[str(t) for t in range(5)])
+    assert macro_f1_matrix(gold, predicted) == pytest.approx(result.macro_f1, abs=1e-4)
