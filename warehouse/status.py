@@ -37,6 +37,7 @@ def status(wh: Warehouse) -> dict[str, Any]:
         out["classifier"] = {k: model.get(k) for k in ("version", "embedder")}
         evaluation = model.get("evaluation") or {}
         out["classifier"]["macro_f1"] = evaluation.get("macro_f1")
+        out["classifier"]["macro_f1_ci"] = evaluation.get("macro_f1_ci")
     return out
 
 

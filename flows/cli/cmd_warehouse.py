@@ -76,7 +76,9 @@ def status(ctx: click.Context, as_json: bool) -> None:
         click.echo(f"table {name}: {rows:,} rows")
     if "classifier" in info:
         c = info["classifier"]
+        ci = c.get("macro_f1_ci")
         f1 = f", dev macro F1 {c['macro_f1']:.3f}" if c.get("macro_f1") is not None else ""
+        f1 += f" (95% CI {ci[0]:.3f}–{ci[1]:.3f})" if f1 and ci else ""
         click.echo(f"classifier: {c.get('version')} ({c.get('embedder')} embedder{f1})")
     runs = info["last_runs"]
     for kind in ("backfill", "harvest", "classify", "aggregate", "report"):

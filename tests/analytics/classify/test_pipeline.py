@@ -134,3 +134,11 @@ def test_cli_classify_json(classified):
     result = CliRunner().invoke(cli, ["--home", str(wh.settings.home), "classify", "--json"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.output.strip().splitlines()[-1])["model_version"] == summary.model_version
+
+
+def test_cli_status_shows_the_classifier_with_its_interval(classified):
+    root, wh, records, summary = classified
+    result = CliRunner().invoke(cli, ["--home", str(wh.settings.home), "status"])
+    assert result.exit_code == 0, result.output
+    line = next(x for x in result.output.splitlines() if x.startswith("classifier:"))
+    assert summary.model_version in line and "dev macro F1" in line and "95% CI" in line
