@@ -106,23 +106,22 @@ def evaluate(predictions: Mapping[str, Iterable[str]], gold_path: str | Path | M
     predicted = {pid: set(predictions.get(pid, ())) for pid in gold}
     topic_list = list(topics) if topics is not None else sorted(
         {t for ts in gold.values() for t in ts} | {t for ts in predicted.values() for t in ts})
-    per_topic: dict[str, dict[str, float]] = {}
-    totals = [0, 0, 0]
-    active = {t for ts in gold.values() for t in ts} | {t for ts in predicted.values() for t in ts}
-    for topic in topic_list:
-        tp = sum(1 for pid, ts in gold.items() if topic in ts and topic in predicted[pid])
-        fp = sum(1 for pid, ts in gold.items() if topic not in ts and topic in predicted[pid])
-        fn = sum(1 for pid, ts in gold.items() if topic in ts and topic not in predicted[pid])
-        p, r, f = _f1(tp, fp, fn)
-        per_topic[topic] = {"precision": round(p, 4), "recall": round(r, 4), "f1": round(f, 4),
-                            "support": tp + fn}
-        totals = [totals[0] + tp, totals[1] + fp, totals[2] + fn]
-    # a topic absent from both gold and predictions says nothing about the model: leave it out of the mean
-    counted = [v["f1"] for t, v in per_topic.items() if t in active]
-    macro = sum(counted) / len(counted) if counted else 0.0
     ids = list(gold)
     matrix_gold = np.array([[t in gold[pid] for t in topic_list] for pid in ids], dtype=bool).reshape(len(ids), -1)
     matrix_pred = np.array([[t in predicted[pid] for t in topic_list] for pid in ids], dtype=bool).reshape(len(ids), -1)
+    tps = (matrix_gold & matrix_pred).sum(axis=0)
+    fps = (~matrix_gold & matrix_pred).sum(axis=0)
+    fns = (matrix_gold & ~matrix_pred).sum(axis=0)
+    per_topic: dict[str, dict[str, float]] = {}
+    for topic, tp, fp, fn in zip(topic_list, tps.tolist(), fps.tolist(), fns.tolist()):
+        p, r, f = _f1(tp, fp, fn)
+        per_topic[topic] = {"precision": round(p, 4), "recall": round(r, 4), "f1": round(f, 4),
+                            "support": tp + fn}
+    totals = (int(tps.sum()), int(fps.sum()), int(fns.sum()))
+    # a topic absent from both gold and predictions says nothing about the model: leave it out of the mean
+    active = {t for ts in gold.values() for t in ts} | {t for ts in predicted.values() for t in ts}
+    counted = [v["f1"] for t, v in per_topic.items() if t in active]
+    macro = sum(counted) / len(counted) if counted else 0.0
     macro_ci, micro_ci = bootstrap_intervals(matrix_gold, matrix_pred)
     return Evaluation(per_topic=per_topic, macro_f1=round(macro, 4), micro_f1=round(_f1(*totals)[2], 4),
                       papers=len(gold), missing=sorted(pid for pid in gold if pid not in predictions),
