@@ -72,6 +72,11 @@ CLASSIFIER_RECIPE = 2
 EMBEDDING_C = {"fast": 0.25, "accurate": 2.0}
 
 
+# What stage 2 weighs, in order, each with the parameter holding its weight (``TopicClassifier.stage2_inputs``).
+STAGE2_INPUTS = (("embedding", "emb_weight"), ("lexical", "lexical_weight"), ("rule_raw", "rule_raw_weight"),
+                 ("rule_score", "rule_score_weight"), ("zeroshot", "zeroshot_weight"))
+
+
 def _sigmoid(z: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-z))
 
@@ -179,13 +184,17 @@ class TopicClassifier(BaseEstimator):
         words = self.vectorizer_.transform(paper_texts(X.frame))
         lexical = _sigmoid(np.asarray(words @ self.lexical_coef_.T) + self.lexical_intercept_)
         zeroshot = X.embeddings @ self.description_vectors_.T
-        zs = np.clip((zeroshot - self.zeroshot_mean_) / self.zeroshot_std_, -5, 5)
-        z = (self.emb_weight * _logit(emb) + self.lexical_weight * _logit(lexical)
-             + self.rule_raw_weight * np.clip(rule.raw, -3, 5) + self.rule_score_weight * rule.scores
-             + self.zeroshot_weight * zs + self.bias)
+        inputs = self.stage2_inputs(rule, emb, lexical, zeroshot)
+        z = sum(getattr(self, param) * x for (_, param), x in zip(STAGE2_INPUTS, inputs)) + self.bias
         scores = _sigmoid(z)
         return Decision(scores=scores, rule=rule, embedding=emb, lexical=lexical, zeroshot=zeroshot,
                         chosen=top_k_mask(scores, self.threshold, self.max_topics))
+
+    def stage2_inputs(self, rule: RuleResult, embedding: np.ndarray, lexical: np.ndarray,
+                      zeroshot: np.ndarray) -> list[np.ndarray]:
+        """The (papers, topics) arrays stage 2 weighs, in the order of ``STAGE2_INPUTS``."""
+        zs = np.clip((zeroshot - self.zeroshot_mean_) / self.zeroshot_std_, -5, 5)
+        return [_logit(embedding), _logit(lexical), np.clip(rule.raw, -3, 5), rule.scores, zs]
 
     def predict_proba(self, X: PaperBatch) -> np.ndarray:
         """Combined scores in [0, 1], one column per topic (``topic_ids_``)."""

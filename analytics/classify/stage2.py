@@ -23,11 +23,9 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import KFold
 
 from analytics.classify.evaluation import macro_f1_matrix
-from analytics.classify.model import Decision, TopicClassifier, _logit, top_k_mask
+from analytics.classify.model import STAGE2_INPUTS, Decision, TopicClassifier, _sigmoid, top_k_mask
 
-# Stage-2 inputs in the order of ``stage2_features``, and the TopicClassifier parameter weighing each.
-FEATURES = ("embedding", "lexical", "rule_raw", "rule_score", "zeroshot")
-WEIGHT_PARAMS = ("emb_weight", "lexical_weight", "rule_raw_weight", "rule_score_weight", "zeroshot_weight")
+FEATURES = tuple(name for name, _ in STAGE2_INPUTS)  # the last axis of ``stage2_features``
 THRESHOLDS = tuple(np.round(np.arange(0.2, 0.6, 0.025), 3))
 
 
@@ -41,19 +39,17 @@ class Stage2:
 
     def params(self) -> dict[str, float]:
         """As ``TopicClassifier`` keyword arguments."""
-        out = {param: round(self.weights.get(name, 0.0), 3) for name, param in zip(FEATURES, WEIGHT_PARAMS)}
+        out = {param: round(self.weights.get(name, 0.0), 3) for name, param in STAGE2_INPUTS}
         return out | {"bias": round(self.bias, 3), "threshold": self.threshold}
 
 
 def stage2_features(clf: TopicClassifier, decision: Decision) -> np.ndarray:
     """(papers, topics, features) array of what stage 2 weighs, as ``TopicClassifier.decide`` computes it."""
-    zs = np.clip((decision.zeroshot - clf.zeroshot_mean_) / clf.zeroshot_std_, -5, 5)
-    return np.stack([_logit(decision.embedding), _logit(decision.lexical), np.clip(decision.rule.raw, -3, 5),
-                     decision.rule.scores, zs], axis=-1)
+    return np.stack(clf.stage2_inputs(decision.rule, decision.embedding, decision.lexical, decision.zeroshot), axis=-1)
 
 
 def _predict(features: np.ndarray, weights: np.ndarray, bias: float, threshold: float, max_topics: int) -> np.ndarray:
-    return top_k_mask(1.0 / (1.0 + np.exp(-(features @ weights + bias))), threshold, max_topics)
+    return top_k_mask(_sigmoid(features @ weights + bias), threshold, max_topics)
 
 
 def fit_stage2(features: list[np.ndarray], gold: np.ndarray, use: tuple[str, ...] = FEATURES,
