@@ -73,14 +73,38 @@ def status(ctx: click.Context, as_json: bool) -> None:
         click.echo("  by year:   " + ", ".join(f"{k} {v:,}" for k, v in info["by_year"].items()))
         click.echo("  trend date from: " + ", ".join(f"{k} {v:,}" for k, v in info["by_date_source"].items()))
     for name, rows in info["tables"].items():
-        click.echo(f"table {name}: {rows:,} rows")
+        click.echo(f"table {name}: " + (f"{rows:,} rows" if rows is not None else "unreadable (see below)"))
     if "classifier" in info:
         c = info["classifier"]
-        ci = c.get("macro_f1_ci")
-        f1 = f", dev macro F1 {c['macro_f1']:.3f}" if c.get("macro_f1") is not None else ""
-        f1 += f" (95% CI {ci[0]:.3f}–{ci[1]:.3f})" if f1 and ci else ""
-        click.echo(f"classifier: {c.get('version')} ({c.get('embedder')} embedder{f1})")
+        if c.get("error"):
+            click.echo(f"classifier: {c['error']}")
+        else:
+            ci = c.get("macro_f1_ci")
+            f1 = f", dev macro F1 {c['macro_f1']:.3f}" if c.get("macro_f1") is not None else ""
+            f1 += f" (95% CI {ci[0]:.3f}–{ci[1]:.3f})" if f1 and ci else ""
+            click.echo(f"classifier: {c.get('version')} ({c.get('embedder')} embedder{f1})")
     runs = info["last_runs"]
     for kind in ("backfill", "harvest", "classify", "aggregate", "report"):
         run = runs.get(kind)
         click.echo(f"last {kind}: " + (run["finished_at"] if run else "never"))
+    click.echo(_integrity(info["integrity"]))
+
+
+def _integrity(integrity: dict) -> str:
+    """``verified at ...`` or the damage known (found by verify or by a command that ran into it)."""
+    lines = []
+    for entry in integrity["damage"]:
+        what = f"file {entry['file']}" if entry.get("file") and entry.get("kind") != "version" else "current version"
+        lines.append(f"DAMAGED: table {entry['table']}, {what} {entry['problem']} (found by {entry['found_by']} at "
+                     f"{entry['found_at']})")
+    lines += [f"UNREADABLE: {text}" for text in integrity["unreadable"]]
+    if lines:
+        lines.append("run `arxiv-trends repair` to restore the damaged tables (`arxiv-trends verify` lists all damage)")
+    verified = integrity.get("verified") or {}
+    if integrity.get("verified_at"):
+        lines.insert(0, f"verified at {integrity['verified_at']}: {verified.get('tables', 0)} tables, "
+                        f"{verified.get('files', 0):,} files" + ("" if lines else ", no damage known since"))
+    else:
+        lines.insert(0, "integrity: never verified (`arxiv-trends verify` reads every table file against its "
+                        "checksum)" + ("" if lines else "; no damage known"))
+    return "\n".join(lines)
