@@ -96,10 +96,11 @@ class _Repair:
             restore_version(self.wh, name, older)
             self.changed.add(name)
             self.did(f"{name}: restored version {older.number}, the newest intact one ({why})")
+            self.failed(f"{name}: what was written after version {older.number} is not in it; {_redo(name)}")
             return
         self.wh.tables.retire(name)
         self.changed.add(name)
-        self.failed(f"{name}: no intact version to restore ({why}); the table is removed until it is written again")
+        self.failed(f"{name}: no intact version to restore ({why}); the table is removed: {_redo(name)}")
 
     def from_sources(self, names: list[str]) -> None:
         sources = find_sources(self.wh.settings)
@@ -186,6 +187,17 @@ class _Repair:
                 self.changed.add(name)
                 continue
             self.restore_or_retire(name, "aggregate did not rewrite it")
+
+
+def _redo(name: str) -> str:
+    """How a user brings table ``name`` up to date again."""
+    if name in SOURCE_TABLES:
+        return "import those records again (`arxiv-trends backfill` of your inputs, or `arxiv-trends harvest`)"
+    if name in CLASSIFY_TABLES:
+        return "`arxiv-trends classify --all` rewrites it"
+    if name.startswith(METRICS_PREFIX):
+        return "`arxiv-trends aggregate` rewrites it"
+    return "write it again"
 
 
 def repair_warehouse(wh: Warehouse, progress: Callable[[str], None] | None = None) -> RepairSummary:

@@ -17,7 +17,7 @@ folder), unchanged files of the current version are kept with ``builder.reuse(re
 ``builder.base`` is the current version (``TableVersion``) to read old files from.
 
 Every file of a version has a checksum recorded when it is written (``FileSum``: size, blake2b-128, rows):
-locally in ``<version folder>/.checksums.json``, on object storage in the manifest. ``check`` compares a
+locally in ``.versions/<name>/<n>.checksums.json`` beside the version folder, on object storage in the manifest. ``check`` compares a
 version's files with them (size, digest, Parquet footer); every scan of a local table first compares the
 sizes of the files it reads (a ``stat`` each), so a truncated, emptied, replaced or deleted file is a
 ``TableDamaged`` error naming it instead of a decoder's error.
@@ -47,7 +47,9 @@ from warehouse.stopping import commit_section
 
 VERSIONS_DIR = ".versions"
 KEEP_VERSIONS = 2  # the current version and the one before it (for readers still open on it)
-CHECKSUMS_FILE = ".checksums.json"  # in each local version folder: {"format", "table", "version", "files": {rel: FileSum}}
+# Beside each local version folder <n>/: <n>.checksums.json = {"format", "table", "version", "files": {rel: FileSum}}
+# (beside, not inside: polars refuses a table folder that holds anything but Parquet files)
+CHECKSUMS_SUFFIX = ".checksums.json"
 PARQUET_MAGIC = b"PAR1"
 
 # {"bytes": int, "blake2b": 32 hex digits (blake2b-128), "rows": int | None, "mtime_ns": int (local files only)}
@@ -289,7 +291,7 @@ class VersionBuilder:
         out = {rel: source.sums[rel] for rel, source in self.reused.items() if (source.sums or {}).get(rel)}
         for path in sorted(self.folder.rglob("*")):
             rel = path.relative_to(self.folder).as_posix()
-            if path.is_file() and path.name != CHECKSUMS_FILE and rel not in out:
+            if path.is_file() and rel not in out:
                 out[rel] = file_sum(path)
         return out
 
@@ -472,8 +474,11 @@ class TableStore(BaseTableStore):
         if link.exists():
             return link.resolve()
         if link.is_symlink():
-            raise TableDamaged([Damage(name, f"is gone: its link points to {os.readlink(link)}, which is missing",
-                                       location=str(link), kind="version")])
+            target = os.readlink(link)
+            number = os.path.basename(target)
+            raise TableDamaged([Damage(name, f"is gone: its link points to {target}, which is missing",
+                                       version=int(number) if number.isdigit() else None, location=str(link),
+                                       kind="version")])
         return None
 
     def current(self, name: str) -> TableVersion | None:
@@ -498,7 +503,7 @@ class TableStore(BaseTableStore):
 
     @staticmethod
     def _read_sums(name: str, folder: Path) -> dict[str, FileSum] | None:
-        path = folder / CHECKSUMS_FILE
+        path = sums_path(folder)
         try:
             raw = path.read_bytes()
         except FileNotFoundError:
@@ -509,7 +514,7 @@ class TableStore(BaseTableStore):
             record = json.loads(raw)
             return {rel: dict(value) for rel, value in record["files"].items()}
         except (ValueError, KeyError, TypeError, AttributeError):
-            raise TableDamaged([Damage(name, "has an unreadable checksum record", CHECKSUMS_FILE,
+            raise TableDamaged([Damage(name, "has an unreadable checksum record", path.name,
                                        int(folder.name) if folder.name.isdigit() else None, str(path),
                                        kind="version")]) from None
 
@@ -551,7 +556,7 @@ class TableStore(BaseTableStore):
         found = {p.relative_to(version.folder).as_posix() for p in version.folder.rglob("*") if p.is_file()}
         return [Damage(version.name, "was not written with this version (an extra file)", rel, version.number,
                        str(version.folder / rel), kind="stray")
-                for rel in sorted(found - set(version.sums) - {CHECKSUMS_FILE})]
+                for rel in sorted(found - set(version.sums))]
 
     def export(self, location: str, target: Path) -> None:
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -593,6 +598,7 @@ class TableStore(BaseTableStore):
             staging = versions / f".{number}.inprogress"
             staging.mkdir()
             builder = _LocalBuilder(name, staging, lambda: self.current(name))
+            final = versions / f"{number:06d}"
             try:
                 try:
                     yield builder
@@ -601,14 +607,15 @@ class TableStore(BaseTableStore):
                     return
                 record = {"format": 1, "table": name, "version": number, "written_at": utc_now_iso(),
                           "files": builder.sums()}
-                (staging / CHECKSUMS_FILE).write_text(json.dumps(record, indent=1), encoding="utf-8")
+                sums_path(final).write_text(json.dumps(record, indent=1), encoding="utf-8")
                 os.sync()  # the new files are durable before they become visible (one call, not one per file)
-                final = versions / f"{number:06d}"
                 with commit_section():  # a stop request (SIGTERM) waits for these two steps
                     os.rename(staging, final)
                     self._swap_link(name, final)
             except BaseException:
                 shutil.rmtree(staging, ignore_errors=True)
+                if not final.is_dir():
+                    sums_path(final).unlink(missing_ok=True)
                 raise
             self._prune(versions, keep=final)
 
@@ -627,6 +634,9 @@ class TableStore(BaseTableStore):
     def _sweep_unfinished(versions: Path) -> None:
         for p in versions.glob(".*.inprogress"):
             shutil.rmtree(p, ignore_errors=True)
+        for record in versions.glob(f"*{CHECKSUMS_SUFFIX}"):  # of a version a killed writer never renamed
+            if not (versions / record.name[:-len(CHECKSUMS_SUFFIX)]).is_dir():
+                record.unlink(missing_ok=True)
 
     @staticmethod
     def _prune(versions: Path, keep: Path) -> None:
@@ -634,6 +644,12 @@ class TableStore(BaseTableStore):
         for old in done[:-KEEP_VERSIONS]:
             if old != keep:
                 shutil.rmtree(old, ignore_errors=True)
+                sums_path(old).unlink(missing_ok=True)
+
+
+def sums_path(folder: Path) -> Path:
+    """Where the checksums of the local version folder ``folder`` are recorded (beside it)."""
+    return folder.with_name(folder.name + CHECKSUMS_SUFFIX)
 
 
 def open_lock(settings: Settings) -> WriterLock:

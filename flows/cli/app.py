@@ -8,7 +8,7 @@ import threading
 
 import click
 
-from flows.cli.failures import explain
+from flows.failures import explain
 from warehouse.settings import Settings
 from warehouse.stopping import StopRequested, deferring, raise_stop
 

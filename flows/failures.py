@@ -1,4 +1,5 @@
-"""Every failure a user can reach, as one line: the CLI's error boundary (no traceback ever reaches a user).
+"""Every failure a user can reach, as one line (no traceback ever reaches a user): used by the CLI's error
+boundary and by the flows' tasks (so that Prefect logs a one-line error, not a traceback).
 
 - A known user error (``ArxivTrendsError``) is its own message; damage a command ran into is remembered for
   ``status``.
@@ -42,26 +43,30 @@ def _where(exc: BaseException, settings: Settings | None) -> str:
     return f"the data root {settings.location}" if settings is not None else "the data root"
 
 
-def explain(exc: Exception, settings: Settings | None, command: str | None) -> str:
-    """The one line to print for ``exc`` raised by ``command`` (without the ``error:`` prefix)."""
+def known_failure(exc: Exception, settings: Settings | None, command: str | None) -> ArxivTrendsError | None:
+    """``exc`` as a one-line ``ArxivTrendsError`` when it is not a bug: a user error, a full disk, a data root
+    that cannot be written, or damaged tables (checked against their checksums); None for anything else."""
     if isinstance(exc, ArxivTrendsError):
         if isinstance(exc, TableDamaged) and settings is not None:
             from warehouse.integrity import note_damage
 
             note_damage(settings, exc.damage, command or "a command")
-        return str(exc)
+        return exc
     code = os_errno(exc)
     if code in NO_SPACE:
-        return (f"no space left on the device while writing {_where(exc, settings)}; {UNCHANGED}. "
-                "Free some space and run the command again")
+        return ArxivTrendsError(f"no space left on the device while writing {_where(exc, settings)}; {UNCHANGED}. "
+                                "Free some space and run the command again")
     if code in NOT_WRITABLE:
         why = "read-only file system" if code == errno.EROFS else "permission denied"
-        return (f"cannot write {_where(exc, settings)} ({why}); {UNCHANGED}. Run it where the data root is "
-                "writable (see --home)")
-    damage = _damage(settings, command)
-    if damage is not None:
-        return str(damage)
-    return _unexpected(exc, settings, command)
+        return ArxivTrendsError(f"cannot write {_where(exc, settings)} ({why}); {UNCHANGED}. Run it where the data "
+                                "root is writable (see --home)")
+    return _damage(settings, command)
+
+
+def explain(exc: Exception, settings: Settings | None, command: str | None) -> str:
+    """The one line to print for ``exc`` raised by ``command`` (without the ``error:`` prefix)."""
+    known = known_failure(exc, settings, command)
+    return str(known) if known is not None else _unexpected(exc, settings, command)
 
 
 def _damage(settings: Settings | None, command: str | None) -> TableDamaged | None:
