@@ -13,6 +13,7 @@ boundary and by the flows' tasks (so that Prefect logs a one-line error, not a t
 from __future__ import annotations
 
 import errno
+import os
 import re
 import traceback
 from datetime import datetime, timezone
@@ -21,7 +22,7 @@ from warehouse.errors import ArxivTrendsError, TableDamaged
 from warehouse.settings import Settings
 
 _OS_ERROR = re.compile(r"\(os error (\d+)\)")
-NO_SPACE = {errno.ENOSPC, errno.EDQUOT}
+NO_SPACE = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
 NOT_WRITABLE = {errno.EROFS, errno.EACCES, errno.EPERM}
 UNCHANGED = ("no table was left half-written: each is as it was before, or whole in its new version if this "
              "command had finished writing it")
@@ -54,7 +55,7 @@ def known_failure(exc: Exception, settings: Settings | None, command: str | None
         return exc
     code = os_errno(exc)
     if code in NO_SPACE:
-        return ArxivTrendsError(f"no space left on the device while writing {_where(exc, settings)}; {UNCHANGED}. "
+        return ArxivTrendsError(f"{os.strerror(code).lower()} while writing {_where(exc, settings)}; {UNCHANGED}. "
                                 "Free some space and run the command again")
     if code in NOT_WRITABLE:
         why = "read-only file system" if code == errno.EROFS else "permission denied"

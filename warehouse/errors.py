@@ -23,6 +23,10 @@ class TableDamaged(ArxivTrendsError):
     def __init__(self, damage: list):
         self.damage = list(damage)
         first = self.damage[0]
-        more = f" (and {len(self.damage) - 1} more damaged file(s))" if len(self.damage) > 1 else ""
+        tables = list(dict.fromkeys(d.table for d in self.damage))
+        if len(tables) > 1:
+            more = f" (and {len(self.damage) - 1} more damaged file(s), in tables {', '.join(tables)})"
+        else:
+            more = f" (and {len(self.damage) - 1} more damaged file(s))" if len(self.damage) > 1 else ""
         super().__init__(f"{first.describe()}{more}; run `arxiv-trends verify` to list all damage and "
                          "`arxiv-trends repair` to restore it")

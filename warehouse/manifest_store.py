@@ -298,8 +298,8 @@ class ManifestTableStore(BaseTableStore):
             children = self.fs.ls(versions, detail=False)
         except FileNotFoundError:
             return 0
-        numbers = [int(c.rstrip("/").rsplit("/", 1)[-1]) for c in children if c.rstrip("/").rsplit("/", 1)[-1].isdigit()]
-        return max(numbers, default=0)
+        names = [child.rstrip("/").rsplit("/", 1)[-1] for child in children]
+        return max((int(n) for n in names if n.isdigit()), default=0)
 
     def _commit(self, name: str, number: int, builder: _ManifestBuilder) -> dict[str, Any]:
         """Upload the new files of version ``number``, then write its manifest (the commit point)."""

@@ -17,10 +17,11 @@ folder), unchanged files of the current version are kept with ``builder.reuse(re
 ``builder.base`` is the current version (``TableVersion``) to read old files from.
 
 Every file of a version has a checksum recorded when it is written (``FileSum``: size, blake2b-128, rows):
-locally in ``.versions/<name>/<n>.checksums.json`` beside the version folder, on object storage in the manifest. ``check`` compares a
-version's files with them (size, digest, Parquet footer); every scan of a local table first compares the
-sizes of the files it reads (a ``stat`` each), so a truncated, emptied, replaced or deleted file is a
-``TableDamaged`` error naming it instead of a decoder's error.
+locally in ``.versions/<name>/<n>.checksums.json`` beside the version folder, on object storage in the
+manifest. ``check`` compares a version's files with them (size, digest, Parquet footer). Every scan of a local
+table first ``stat``s the files it reads (missing, another size) and reads a file modified since it was written
+against its digest, so a truncated, emptied, replaced, deleted or altered file is a ``TableDamaged`` error
+naming it, never a decoder's error or a wrong result.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ from typing import IO, Any, Callable, Iterable, Iterator
 
 import polars as pl
 
-from warehouse.errors import TableDamaged, WarehouseLocked
+from warehouse.errors import ArxivTrendsError, TableDamaged, WarehouseLocked
 from warehouse.settings import Settings
 from warehouse.stopping import commit_section
 
@@ -55,6 +56,10 @@ PARQUET_MAGIC = b"PAR1"
 # {"bytes": int, "blake2b": 32 hex digits (blake2b-128), "rows": int | None, "mtime_ns": int (local files only)}
 FileSum = dict[str, Any]
 _UNCHANGED: set[tuple[str, int, int]] = set()  # (path, size, mtime) of files this process hashed and found intact
+
+
+class IncompleteWrite(ArxivTrendsError):
+    """A new table file is not a whole Parquet file (a writer that did not report a failed write)."""
 
 
 class Abandon(Exception):
@@ -293,6 +298,9 @@ class VersionBuilder:
             rel = path.relative_to(self.folder).as_posix()
             if path.is_file() and rel not in out:
                 out[rel] = file_sum(path)
+                if rel.endswith(".parquet") and out[rel]["rows"] is None and rel not in self.reused:
+                    raise IncompleteWrite(f"table {self.name!r}: {rel} was not written completely (its Parquet "
+                                          "footer cannot be read; is the disk full?); nothing was committed")
         return out
 
     # A builder also behaves like its folder (``builder / "x.parquet"``), as the folder yielded before.

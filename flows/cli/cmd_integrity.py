@@ -42,8 +42,11 @@ def verify(ctx: click.Context, tables: tuple[str, ...], as_json: bool) -> None:
         click.echo(f"verified {len(report.tables)} table(s), {report.files:,} files "
                    f"({report.bytes / 1e6:,.1f} MB) in {report.seconds:.1f} s: {state}")
     if not report.ok or model:
-        raise ArxivTrendsError("damage found (listed above): `arxiv-trends repair` restores it, keeping the damaged "
-                               "files aside")
+        what = [f"{len(report.damage)} damaged file(s) in {', '.join(dict.fromkeys(d.table for d in report.damage))}"
+                ] if report.damage else []
+        what += ["a damaged model (models/current.json)"] if model else []
+        raise ArxivTrendsError(f"{' and '.join(what)} (listed above): `arxiv-trends repair` restores them, keeping the "
+                               "damaged files aside")
 
 
 @cli.command("repair")

@@ -11,6 +11,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from flows.cli.app import cli, settings_from
 from warehouse import Warehouse
 from warehouse.backfill import backfill_paths, expand_paths
+from warehouse.errors import ArxivTrendsError
 from warehouse.status import status as warehouse_status
 
 _err = Console(stderr=True)
@@ -56,11 +57,20 @@ def backfill(ctx: click.Context, paths: tuple[str, ...], as_json: bool, quiet: b
 @click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
 @click.pass_context
 def status(ctx: click.Context, as_json: bool) -> None:
-    """What the warehouse holds: papers by source and year, tables, last runs, classifier version."""
+    """What the warehouse holds: papers by source and year, tables, last runs, classifier version, integrity
+    (exit code 1 when damage is known)."""
     info = warehouse_status(Warehouse(settings_from(ctx)))
     if as_json:
         click.echo(json.dumps(info, indent=2, default=str))
-        return
+    else:
+        _print_status(info)
+    problems = len(info["integrity"]["damage"]) + len(info["integrity"]["unreadable"])
+    if problems:
+        raise ArxivTrendsError(f"{problems} damaged or unreadable table file(s) (listed above): "
+                               "`arxiv-trends repair` restores them")
+
+
+def _print_status(info: dict) -> None:
     click.echo(f"data root: {info['home']}")
     if info.get("local_dir"):
         click.echo(f"local working folder: {info['local_dir']}")

@@ -10,6 +10,7 @@ and leaves every table as it was; a command that does not read it may succeed.
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import stat
@@ -114,11 +115,15 @@ def test_each_damaged_table_is_a_one_line_error_for_every_command_that_reads_it(
             what = f"{name} over {table} {kind}"
             result = invoke(home, command(name, inputs))
             line = check_one_line(result, what)
-            if name == "status":
-                assert result.exit_code == 0 and f"DAMAGED: table {table}, file {target}" in result.stdout, what
-                continue
             assert result.exit_code == 1, f"{what}: should have failed\n{result.output[-2000:]}"
-            assert table in line and target in line and "arxiv-trends repair" in line, f"{what}: {line}"
+            if name == "status":  # the whole status, the damage among it, then the error line
+                assert f"DAMAGED: table {table}, file {target}" in result.stdout, what
+                assert "arxiv-trends repair" in line, f"{what}: {line}"
+            elif name == "verify":  # one line per damaged file, then the error line naming the tables
+                assert f"damaged: {table}: file {target}" in result.stdout, what
+                assert f"1 damaged file(s) in {table}" in line and "arxiv-trends repair" in line, f"{what}: {line}"
+            else:
+                assert table in line and target in line and "arxiv-trends repair" in line, f"{what}: {line}"
             assert versions(home) == before, f"{what}: the tables changed"
 
 
@@ -134,9 +139,9 @@ def test_every_command_over_a_root_where_every_table_is_damaged(aggregated, inpu
                      "evaluate", "backfill", "harvest", "run"]:
             result = invoke(home, command(name, inputs, srv.oai_url))
             line = check_one_line(result, name)
-            if name not in ("status", "classify-file"):  # these two read no damaged data (status lists it)
+            if name != "classify-file":  # it reads the model and its input file, no table
                 assert result.exit_code == 1, f"{name} should have failed\n{result.output[-2000:]}"
-                assert "is damaged" in line and "arxiv-trends repair" in line, f"{name}: {line}"
+                assert "damaged" in line and "arxiv-trends repair" in line, f"{name}: {line}"
             assert versions(home) == before, f"{name}: the tables changed"
     env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
     env["PREFECT_PROFILES_PATH"] = str(tmp_path / "profiles.toml")  # no user profile naming a server
@@ -163,7 +168,8 @@ def test_every_command_over_a_damaged_model(damage, aggregated, inputs, tmp_path
         result = invoke(home, command(name, inputs))
         line = check_one_line(result, f"{name} with the {damage}")
         if name in ("classify", "classify-file", "evaluate", "verify"):
-            assert result.exit_code == 1 and "current.json" in line or "missing" in line, f"{name}: {line}"
+            assert result.exit_code == 1, f"{name}: {result.output[-2000:]}"
+            assert "current.json" in line or "missing" in line or "damaged model" in line, f"{name}: {line}"
         assert versions(home) == before
     repair = invoke(home, ["repair"])
     check_one_line(repair, "repair")
@@ -220,31 +226,43 @@ def test_every_command_over_a_read_only_data_root(aggregated, inputs, tmp_path):
         shutil.rmtree(base, ignore_errors=True)
 
 
-@pytest.mark.parametrize("name,nth", [("backfill", 1), ("aggregate", 3), ("classify --all", 2), ("report", 1)])
-def test_a_write_failing_half_way_with_no_space_left(name, nth, aggregated, inputs, tmp_path,
+def _fill_the_disk_half_way(path: Path, data: bytes) -> None:
+    """What a full disk does to a write: part of the file, then ENOSPC."""
+    Path(path).write_bytes(data[: len(data) // 2])
+    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+
+
+@pytest.mark.parametrize("name,nth,replaced", [("backfill", 1, 0), ("aggregate", 3, 2), ("classify --all", 2, 1),
+                                               ("report", 1, 0)])
+def test_a_write_failing_half_way_with_no_space_left(name, nth, replaced, aggregated, inputs, extra_papers, tmp_path,
                                                      monkeypatch):
+    """The ``nth`` Parquet file (the first HTML page for ``report``) is cut half way by ENOSPC; the tables written
+    before it (``replaced``) are whole new versions, the one being written and all others are as they were."""
     home = copy_home(aggregated, tmp_path / "home")
-    write = pl.DataFrame.write_parquet
+    write_parquet, write_text = pl.DataFrame.write_parquet, Path.write_text
     calls = [0]
 
-    def full_disk(self, file, *args, **kwargs):
+    def parquet(self, file, *args, **kwargs):
         calls[0] += 1
-        return write(self, "/dev/full" if calls[0] == nth else file, *args, **kwargs)
+        if calls[0] != nth:
+            return write_parquet(self, file, *args, **kwargs)
+        write_parquet(self, file, *args, **kwargs)
+        _fill_the_disk_half_way(file, Path(file).read_bytes())
 
-    monkeypatch.setattr(pl.DataFrame, "write_parquet", full_disk)
-    if name == "report":  # the site is HTML, not Parquet: its first file write hits the full disk
-        real_open = Path.write_text
-        monkeypatch.setattr(Path, "write_text", lambda self, *a, **k: real_open(Path("/dev/full"), *a, **k)
-                            if self.suffix == ".html" else real_open(self, *a, **k))
+    def page(self, text, *args, **kwargs):
+        if self.suffix != ".html":
+            return write_text(self, text, *args, **kwargs)
+        _fill_the_disk_half_way(self, text.encode())
+
+    monkeypatch.setattr(pl.DataFrame, "write_parquet", parquet)
+    monkeypatch.setattr(Path, "write_text", page)
     before = versions(home)
-    result = invoke(home, command(name, inputs))
+    args = ["backfill", "--quiet", str(extra_papers)] if name == "backfill" else command(name, inputs)
+    result = invoke(home, args)
     line = check_one_line(result, f"{name} with the disk full")
-    assert result.exit_code == 1 and line.startswith("error: no space left on the device"), line
+    assert result.exit_code == 1 and line.startswith("error: no space left on device while writing"), line
     after = versions(home)
     changed = [t for t in before if after[t] != before[t]]
-    if name != "aggregate":
-        assert changed == [], f"{name}: {changed}"
-    else:  # the tables written before the failure are whole new versions; the others are as they were
-        assert 0 < len(changed) < nth
+    assert len(changed) == replaced, f"{name}: {changed}"
     monkeypatch.undo()
     assert open_warehouse(home).verify().ok  # nothing half-written is visible
