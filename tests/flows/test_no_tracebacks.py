@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import shutil
 import stat
 import subprocess
@@ -29,12 +30,14 @@ from tests.flows.conftest import copy_home
 from tests.warehouse.harvest.fake_arxiv import FakeArxiv, synthetic_records
 from tests.warehouse.test_integrity import delete, empty, truncate, wrong_schema
 from warehouse import open_warehouse
+from warehouse.errors import TableDamaged
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
 BIN = Path(sys.executable).parent / "arxiv-trends"
 KINDS = {"truncated": truncate, "emptied": empty, "wrong schema": wrong_schema, "deleted": delete}
-# The commands that read each table, so must fail on its damage (``classify --all`` reads the embeddings cache).
+# The commands that read each table, so must fail on its damage (``classify --all`` reads the embeddings cache);
+# the read API (``wh.read``) is checked for every table.
 READERS = {
     "papers": ["aggregate", "report", "classify", "evaluate", "backfill"],
     "embeddings": ["classify --all"],
@@ -43,7 +46,7 @@ READERS = {
     "subtopics": ["aggregate", "report"],
     "subtopic_periods": ["report"],
     "metrics/topic_monthly": ["report"],
-    "metrics/topic_yearly": ["report"],
+    "metrics/topic_yearly": [],  # read by the read API only (wh.topic_yearly()), checked for every table below
     "metrics/subtopic_monthly": ["report"],
     "metrics/emerging_subtopics": ["report"],
     "metrics/topic_cooccurrence": ["report"],
@@ -125,6 +128,8 @@ def test_each_damaged_table_is_a_one_line_error_for_every_command_that_reads_it(
             else:
                 assert table in line and target in line and "arxiv-trends repair" in line, f"{what}: {line}"
             assert versions(home) == before, f"{what}: the tables changed"
+        with pytest.raises(TableDamaged, match=re.escape(f"table '{table}' is damaged: file {target}")):
+            open_warehouse(home).read(table)
 
 
 def test_every_command_over_a_root_where_every_table_is_damaged(aggregated, inputs, tmp_path):
