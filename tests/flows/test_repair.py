@@ -72,7 +72,7 @@ def test_chaos_a_random_file_of_every_table_is_found_and_repaired(aggregated, tm
             table, rest = line[len("damaged: "):].split(": file ", 1)
             found[table] = rest.split(" ", 1)[0]
     assert found == damaged  # one line per damaged file, naming its table and file
-    assert verify.stderr.strip().splitlines()[-1].startswith("error: damage found")
+    assert verify.stderr.strip().splitlines()[-1].startswith(f"error: {len(damaged)} damaged file(s) in ")
 
     repair = invoke(home, "repair")
     assert repair.exit_code == 0, repair.output
