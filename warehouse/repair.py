@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Iterable
 
 from warehouse.api import Warehouse
+from warehouse.backfill import backfill_paths, detect_format, expand_paths
 from warehouse.errors import InputError, TableDamaged
 from warehouse.settings import Settings
 from warehouse.state import recorded_inputs
@@ -115,8 +116,6 @@ class Sources:
 
 
 def find_sources(settings: Settings) -> Sources:
-    from warehouse.backfill import detect_format, expand_paths
-
     found = Sources()
     for entry in recorded_inputs(settings):
         path = Path(entry["path"])
@@ -145,8 +144,6 @@ def find_sources(settings: Settings) -> Sources:
 
 def rebuild_from_sources(sources: Sources, scratch: Path) -> Warehouse:
     """Import every source into a fresh data root under ``scratch``; returns it (to take tables from)."""
-    from warehouse.backfill import backfill_paths
-
     rebuilt = Warehouse(Settings.from_home(scratch))
     if sources.paths:
         backfill_paths(rebuilt, sources.paths, progress=False)

@@ -5,9 +5,9 @@ page is saved to ``raw/`` before it is parsed, and the checkpoint is rewritten a
 harvest resumes at the page it stopped on. An expired token restarts only its window; tokens rejected again and
 again (the server restarting, a deploy on its side) restart it with the same backoff as failed requests, under
 the same retry budget, and a window that failed twice is split in two (smaller windows need fewer tokens, a
-one-page window none). Records are ingested in
-batches (``flush_records``, and at the end: each ingest writes a new version of ``papers``, so batching keeps
-that cost off every page); the watermark moves only after the whole range is in the warehouse.
+one-page window none). Records are ingested in batches (``flush_records``, and at the end: each ingest writes a
+new version of ``papers``, so batching keeps that cost off every page); the watermark moves only after the whole
+range is in the warehouse.
 """
 
 from __future__ import annotations
