@@ -134,6 +134,11 @@ def footer(inp: ReportInputs, topic: str | None = None, bands: bool = False) -> 
     return tuple(line for line in lines if line)
 
 
+def _narrow(traces: dict[str, Any], layout: dict[str, Any]) -> dict[str, Any]:
+    """What a chart drops or shrinks on a phone (``report.js`` applies it as a Plotly update under 600 px)."""
+    return {"narrow": {"traces": traces, "layout": layout}}
+
+
 def _hover_interval(low: float | None, high: float | None, digits: int = 0, percent: bool = False) -> str:
     if low is None or high is None:
         return ""
@@ -407,7 +412,8 @@ def growth_heatmap(inp: ReportInputs) -> Chart:
         custom.append(custom_row)
     names = [plotly_text(inp.name(t)) for t in inp.topics]
     hover = "%{y}, %{x}: %{customdata}<extra></extra>"
-    fig = go.Figure(layout=_layout(yaxis={"autorange": "reversed"}, height=560, xaxis={"type": "category"}))
+    fig = go.Figure(layout=_layout(yaxis={"autorange": "reversed"}, height=560, xaxis={"type": "category"},
+                                   meta=_narrow({"showscale": False, "texttemplate": ""}, {"yaxis.tickfont.size": 10})))
     fig.add_trace(go.Heatmap(x=labels, y=names, z=z, text=text, customdata=custom, texttemplate="%{text}",
                              textfont={"size": 10}, colorscale="RdBu", zmin=-GROWTH_CLIP, zmax=GROWTH_CLIP,
                              xgap=1, ygap=1, colorbar={"title": {"text": "growth"}, "ticksuffix": "%"},
@@ -470,7 +476,8 @@ def volume_growth_bubbles(inp: ReportInputs) -> Chart | None:
     fig = go.Figure(layout=_layout(
         xaxis={"title": {"text": f"papers in {year} (log scale)"}, "type": "log"},
         yaxis={"title": {"text": f"growth {year - 1}→{year}"}, "ticksuffix": "%", "zeroline": True,
-               "zerolinecolor": "#bdbdbd"}, height=520, showlegend=inp.intervals))
+               "zerolinecolor": "#bdbdbd"}, height=520, showlegend=inp.intervals,
+        meta=_narrow({"textfont.size": 8}, {})))
     peak = max(rows["share_est"].max() or 0.0, 1e-9)
     for trend in (["growing", "shrinking", "steady", None] if inp.intervals else [None]):
         part = rows.filter(pl.col("trend") == trend) if trend else rows.filter(pl.col("trend").is_null())
@@ -551,7 +558,8 @@ def cooccurrence_matrix(inp: ReportInputs) -> Chart | None:
         x=names, y=names, z=z, customdata=custom, colorscale="Blues", xgap=1, ygap=1,
         colorbar={"title": {"text": "Jaccard"}},
         hovertemplate="%{y} + %{x}<br>%{customdata} papers with both<br>Jaccard %{z:.3f}<extra></extra>"),
-        layout=_layout(yaxis={"autorange": "reversed"}, xaxis={"tickangle": -40}, height=600))
+        layout=_layout(yaxis={"autorange": "reversed"}, xaxis={"tickangle": -40}, height=600,
+                       meta=_narrow({"showscale": False}, {"xaxis.tickfont.size": 9, "yaxis.tickfont.size": 9})))
     data = pl.DataFrame(rows, schema={"topic_a": pl.String, "topic_b": pl.String, "papers": pl.Int64,
                                       "jaccard": pl.Float64}, orient="row")
     top = sorted((r for r in rows if r[3]), key=lambda r: (-r[3], r[0], r[1]))[:3]

@@ -11,7 +11,14 @@
     if (figure.layout && figure.layout.height) {
       div.style.height = figure.layout.height + "px";  // lets the page flow around the chart
     }
+    var narrow = (figure.layout && figure.layout.meta && figure.layout.meta.narrow) || null;
     Plotly.newPlot(div, figure.data, figure.layout, config).then(function () {
+      // On a phone a chart may drop what does not fit (colour bar, cell text): its figure says what, as a
+      // Plotly update of its traces and layout.
+      if (narrow && window.matchMedia("(max-width: 600px)").matches) {
+        return Plotly.update(div, narrow.traces || {}, narrow.layout || {});
+      }
+    }).then(function () {
       div.setAttribute("data-rendered", "true");
     });
   }
