@@ -200,7 +200,7 @@ def _band(months: list[str], low: list[Any], high: list[Any]) -> tuple[list[Any]
 def _opened(rows: pl.DataFrame, value: str, low: str, high: str, percent: bool) -> dict[str, Any] | None:
     """The open month of one topic: its nowcast (with interval) where the metrics have one, else its partial count."""
     last = rows.tail(1)
-    if last.is_empty() or not (last["nowcast"][0] or last["partial"][0]):
+    if last.is_empty() or not (last["nowcast"][0] or last["partial"][0]) or not last["total_papers"][0]:
         return None
     row = last.row(0, named=True)
     nowcast = bool(row["nowcast"])
@@ -223,10 +223,9 @@ def _small_multiples(inp: ReportInputs, key: str, name: str, value: str, low: st
     panels = []
     for topic in inp.topics:
         rows = frame.filter(pl.col("topic") == topic).sort("month")
-        name = inp.name(topic)
-        fig = _panel(name, rows["month"].to_list(), rows[f"_{value}"].to_list(), rows[f"_{low}"].to_list(),
+        fig = _panel(inp.name(topic), rows["month"].to_list(), rows[f"_{value}"].to_list(), rows[f"_{low}"].to_list(),
                      rows[f"_{high}"].to_list(), _opened(rows, value, low, high, percent), x_range, y_top, percent)
-        panels.append(Panel(name, _topic_href(topic), fig, describe(topic, rows)))
+        panels.append(Panel(inp.name(topic), _topic_href(topic), fig, describe(topic, rows)))
     axes = Control("y axis", (("shared", {"yaxis.range": [0, y_top], "yaxis.autorange": False}),
                               ("each its own", {"yaxis.autorange": True})))
     cols = ["topic", "month", "papers", "total_papers", "share", value, low, high, "nowcast", "partial",
@@ -483,10 +482,11 @@ def volume_growth_bubbles(inp: ReportInputs) -> Chart | None:
         part = rows.filter(pl.col("trend") == trend) if trend else rows.filter(pl.col("trend").is_null())
         if part.is_empty():
             continue
+        color = TREND_COLORS[trend] if inp.intervals else ACCENT
         names = [plotly_text(inp.name(t)) for t in part["topic"].to_list()]
         g = part["growth"].to_list()
         lo, hi = part["growth_low"].to_list(), part["growth_high"].to_list()
-        error = ({"type": "data", "symmetric": False, "color": TREND_COLORS[trend], "thickness": 1,
+        error = ({"type": "data", "symmetric": False, "color": color, "thickness": 1,
                   "array": [None if a is None or b is None else round(100 * (b - a), 1) for a, b in zip(g, hi)],
                   "arrayminus": [None if a is None or b is None else round(100 * (a - b), 1) for a, b in zip(g, lo)]}
                  if inp.intervals else None)
@@ -496,7 +496,7 @@ def volume_growth_bubbles(inp: ReportInputs) -> Chart | None:
             name={"growing": "growing", "shrinking": "shrinking", "steady": "steady (within its interval)",
                   None: "no growth figure" if inp.intervals else "topic"}[trend],
             marker={"size": [round(12 + 48 * (s or 0) / peak, 1) for s in part["share_est"].to_list()],
-                    "color": TREND_COLORS[trend], "opacity": 0.75, "line": {"width": 1, "color": "white"}},
+                    "color": color, "opacity": 0.75, "line": {"width": 1, "color": "white"}},
             error_y=error,
             customdata=[[growth_cell(a, b, c), round(100 * (s or 0), 2)]
                         for a, b, c, s in zip(g, lo, hi, part["share_est"].to_list())],
@@ -596,7 +596,9 @@ def topic_monthly_chart(inp: ReportInputs, topic: str) -> Chart:
                              marker={"color": color, "opacity": 0.7,
                                      **({"pattern": {"shape": pattern}} if pattern else {})},
                              hovertemplate="%{y} classified", **MONTHLY))
-    closed = rows.filter(~pl.col("nowcast"))
+    # the estimate skips low-coverage months (a gap, not a collapse) and the open month (a nowcast, apart)
+    closed = rows.filter(~pl.col("nowcast")).with_columns(
+        [pl.when(~pl.col("low_coverage").fill_null(False)).then(pl.col(c)).alias(c) for c in ("est", "low", "high")])
     if inp.intervals:
         band_x, band_y = _band(closed["month"].to_list(), closed["low"].to_list(), closed["high"].to_list())
         fig.add_trace(go.Scatter(x=band_x, y=_rounded(band_y, 1), fill="toself", fillcolor=BAND, line={"width": 0},
@@ -606,7 +608,7 @@ def topic_monthly_chart(inp: ReportInputs, topic: str) -> Chart:
             mode="lines", line={"color": ACCENT, "width": 2},
             customdata=[_hover_interval(lo, hi) for lo, hi in zip(closed["low"].to_list(), closed["high"].to_list())],
             hovertemplate="%{y:,.0f} estimated%{customdata}", **MONTHLY))
-        now = rows.filter(pl.col("nowcast"))
+        now = rows.filter(pl.col("nowcast") & (pl.col("total_papers") > 0))
         if not now.is_empty():
             r = now.row(0, named=True)
             fig.add_trace(go.Scatter(
@@ -638,8 +640,8 @@ def topic_monthly_chart(inp: ReportInputs, topic: str) -> Chart:
                        f"{fmt_int(last['mean'])} in {last['year']}.")
     else:
         title, description = f"{name}: papers per month", f"Monthly papers of {name}: too few usable months."
-    now = rows.filter(pl.col("nowcast"))
-    if inp.intervals and not now.is_empty():
+    now = rows.filter(pl.col("nowcast") & (pl.col("total_papers") > 0))   # an open month with no papers yet
+    if inp.intervals and not now.is_empty():                                # has nothing to nowcast from
         r = now.row(0, named=True)
         title += (f"; {fmt_month(date.fromisoformat(r['month']))} is on course for "
                   f"{count_with_interval(r['est'], r['low'], r['high'])}")

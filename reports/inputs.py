@@ -167,11 +167,13 @@ def _papers(wh: Warehouse) -> _Papers:
         return _Papers(data_through=newest.date())
     classes = _scan_columns(wh.scan("classifications"), CLASSIFICATION_COLUMNS)
     cutoff = newest - pl.duration(days=RECENT_DAYS)
-    representative = (classes.select("id", "topic", "score").join(papers, on="id", how="inner")
-                      .with_columns(recent=pl.col("submitted") >= cutoff)
-                      .sort(["topic", "recent", "score", "submitted", "id"],
-                            descending=[False, True, True, True, False])
-                      .group_by("topic", maintain_order=True).head(REPRESENTATIVE_PER_TOPIC)).collect()
+    chosen = (classes.select("id", "topic", "score").join(papers.select("id", "submitted"), on="id", how="inner")
+              .with_columns(recent=pl.col("submitted") >= cutoff)
+              .sort(["topic", "recent", "score", "submitted", "id"], descending=[False, True, True, True, False])
+              .group_by("topic", maintain_order=True).head(REPRESENTATIVE_PER_TOPIC)
+              .select("id", "topic", "score")).collect()   # the texts are read for these few papers only
+    representative = chosen.join(papers.filter(pl.col("id").is_in(chosen["id"].unique().implode())).collect(),
+                                 on="id", how="left", maintain_order="left")
     since = datetime.combine(newest.date() - timedelta(days=DIGEST_DAYS - 1), datetime.min.time(), newest.tzinfo)
     latest = (papers.filter(pl.col("submitted") >= since)
               .join(classes.select("id", "topic", "score"), on="id", how="left")

@@ -4,7 +4,7 @@ that is not there yet."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import quote
 
@@ -267,10 +267,11 @@ def _topic_headlines(inp: ReportInputs, topic: str) -> list[Headline]:
     if row is not None:
         detail = [f"{fmt_int(row['papers'])} as classified" if inp.intervals else "as classified",
                   growth_phrase(row["growth"], row["growth_low"], row["growth_high"], row["trend"])
-                  + f" on {year - 1}"]
+                  + f" on {year - 1}" if row["growth"] is not None else
+                  f"no growth figure on {year - 1}: a low-coverage or open month in the comparison"]
         headlines.append(Headline(f"Papers in {year}", count_with_interval(row["est"], row["low"], row["high"]),
                                   detail))
-    now = inp.charted.filter((pl.col("topic") == topic) & pl.col("nowcast"))
+    now = inp.charted.filter((pl.col("topic") == topic) & pl.col("nowcast") & (pl.col("total_papers") > 0))
     if inp.intervals and not now.is_empty():
         r = now.row(0, named=True)
         headlines.append(Headline(f"{fmt_month(r['month'])} (nowcast)", count_with_interval(r["est"], r["low"],
@@ -382,7 +383,7 @@ def whats_new_page(inp: ReportInputs) -> Page:
         sections.append(_missing("What's new", "classifications", _CLASSIFY))
         since = None
     else:
-        since = latest["submitted"].min()
+        since = inp.data_through - timedelta(days=DIGEST_DAYS - 1) if inp.data_through else None
         topics_of = (latest.filter(pl.col("topic").is_not_null()).group_by("id")
                      .agg(pl.col("topic").sort_by("score", descending=True)))
         others = {pid: ts for pid, ts in topics_of.rows()}
@@ -408,7 +409,8 @@ def whats_new_page(inp: ReportInputs) -> Page:
                 (f"{shown} papers of the last {DIGEST_DAYS} days with this topic, best score first. "
                  + (f"See the {name} page for its trend." if topic else "")) if topic else
                 f"{shown} papers of the last {DIGEST_DAYS} days that none of the 16 topics fits (most of arXiv).",
-                papers, rows.select("id", "title", pl.col("authors").list.join(", "), "submitted", "score")))
+                papers, rows.head(DIGEST_PER_TOPIC).select("id", "title", pl.col("authors").list.join(", "),
+                                                           "submitted", "score")))
     window = (f"{fmt_day(since)} – {fmt_day(inp.data_through)}" if since is not None and inp.data_through else "–")
     harvest = inp.runs.get("harvest")
     headlines = [Headline("Window", window, [f"the last {DIGEST_DAYS} days with papers in the warehouse"]),
