@@ -44,23 +44,28 @@ def years_view(monthly: pl.DataFrame, yearly: pl.DataFrame | None) -> pl.DataFra
     """Topic x year in ``YEAR_COLUMNS``: from topic_yearly's estimates when it has them, else from the monthly
     counts with like-for-like growth and no intervals."""
     if has_estimates(yearly):
-        present = set(yearly.columns)
-        frame = yearly.select(
-            "topic", pl.col("year").cast(pl.Int32), "papers", "total_papers", "share",
-            pl.col("partial").fill_null(False), pl.col("low_coverage").fill_null(False),
-            pl.col("nowcast").fill_null(False), _null("matched_months"),
-            pl.col("papers_est").alias("est"), pl.col("papers_low").alias("low"), pl.col("papers_high").alias("high"),
-            "share_est", "share_low", "share_high",
-            pl.col("yoy_growth_est").alias("growth"), pl.col("yoy_growth_low").alias("growth_low"),
-            pl.col("yoy_growth_high").alias("growth_high"), "trend",
-            *[pl.col(c).alias(c.removesuffix("_est")) if c in present else _null(c.removesuffix("_est"))
-              for c in YEARLY_EXTRA])
-    else:
-        frame = series.yearly_growth(monthly).with_columns(
-            pl.lit(False).alias("nowcast"), pl.col("papers").cast(F).alias("est"), pl.col("share").alias("share_est"),
-            *[_null(c) for c in ("low", "high", "share_low", "share_high", "growth_low", "growth_high", "trend",
-                                 "share_change", "share_change_low", "share_change_high", "cagr_3y",
-                                 "cagr_3y_low", "cagr_3y_high")])
+        return years_from_estimates(yearly)
+    frame = series.yearly_growth(monthly).with_columns(
+        pl.lit(False).alias("nowcast"), pl.col("papers").cast(F).alias("est"), pl.col("share").alias("share_est"),
+        *[_null(c) for c in ("low", "high", "share_low", "share_high", "growth_low", "growth_high", "trend",
+                             "share_change", "share_change_low", "share_change_high", "cagr_3y",
+                             "cagr_3y_low", "cagr_3y_high")])
+    return frame.select([pl.col(c).cast(t) for c, t in YEAR_COLUMNS.items()]).sort("topic", "year")
+
+
+def years_from_estimates(yearly: pl.DataFrame) -> pl.DataFrame:
+    """topic_yearly with the error-corrected columns, in ``YEAR_COLUMNS``."""
+    present = set(yearly.columns)
+    frame = yearly.select(
+        "topic", pl.col("year").cast(pl.Int32), "papers", "total_papers", "share",
+        pl.col("partial").fill_null(False), pl.col("low_coverage").fill_null(False),
+        pl.col("nowcast").fill_null(False), _null("matched_months"),
+        pl.col("papers_est").alias("est"), pl.col("papers_low").alias("low"), pl.col("papers_high").alias("high"),
+        "share_est", "share_low", "share_high",
+        pl.col("yoy_growth_est").alias("growth"), pl.col("yoy_growth_low").alias("growth_low"),
+        pl.col("yoy_growth_high").alias("growth_high"), "trend",
+        *[pl.col(c).alias(c.removesuffix("_est")) if c in present else _null(c.removesuffix("_est"))
+          for c in YEARLY_EXTRA])
     return frame.select([pl.col(c).cast(t) for c, t in YEAR_COLUMNS.items()]).sort("topic", "year")
 
 
