@@ -41,7 +41,7 @@ def top_movers(wh: Warehouse, n: int = TOP_MOVERS) -> list[dict[str, Any]]:
 
 def _significant_movers(yearly: pl.DataFrame, n: int) -> list[dict[str, Any]]:
     years = estimates.years_from_estimates(yearly)
-    year = estimates.latest_growth_year(years)
+    year = estimates.latest_growth_year(years, tested=True)
     return [{"topic": r["topic"], "year": r["year"], "papers": r["papers"], "papers_est": _round(r["est"]),
              "papers_low": _round(r["low"]), "papers_high": _round(r["high"]), "yoy_growth": _round(r["growth"]),
              "yoy_growth_low": _round(r["growth_low"]), "yoy_growth_high": _round(r["growth_high"]),

@@ -83,12 +83,12 @@ def months_view(monthly: pl.DataFrame) -> pl.DataFrame:
         pl.lit(None, dtype=pl.String).alias("trend"))
 
 
-def latest_growth_year(years: pl.DataFrame) -> int | None:
-    """The year the headlines talk about: the last year, not a nowcast, in which some topic has a growth figure
-    (with estimates: an error-corrected one; without: like for like, which may be a partial year)."""
+def latest_growth_year(years: pl.DataFrame, tested: bool) -> int | None:
+    """The year the headlines talk about: the last year, not a nowcast, in which some topic has a growth figure.
+    With estimates (``tested``) None when there is none; without, ``series.latest_year_with_growth``."""
     usable = years.filter(pl.col("growth").is_not_null() & ~pl.col("nowcast"))
     if usable.is_empty():
-        return series.latest_year_with_growth(years) if len(years) else None
+        return series.latest_year_with_growth(years) if len(years) and not tested else None
     return int(usable["year"].max())
 
 

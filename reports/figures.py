@@ -134,6 +134,11 @@ def footer(inp: ReportInputs, topic: str | None = None, bands: bool = False) -> 
     return tuple(line for line in lines if line)
 
 
+def _short(label: str, limit: int = 40) -> str:
+    """A legend entry short enough for a phone (the full label is in the hover)."""
+    return label if len(label) <= limit else label[:limit - 1].rstrip(" ,") + "…"
+
+
 def _narrow(traces: dict[str, Any], layout: dict[str, Any]) -> dict[str, Any]:
     """What a chart drops or shrinks on a phone (``report.js`` applies it as a Plotly update under 600 px)."""
     return {"narrow": {"traces": traces, "layout": layout}}
@@ -381,8 +386,10 @@ def _signed_count(x: float | None, low: float | None, high: float | None) -> str
 
 # -- overview: growth ---------------------------------------------------------------------------------------------
 
-def growth_heatmap(inp: ReportInputs) -> Chart:
+def growth_heatmap(inp: ReportInputs) -> Chart | None:
     years = inp.years
+    if years.filter(pl.col("growth").is_not_null()).is_empty():
+        return None
     # Years where no topic has a comparable month are left out: a column of empty cells says nothing.
     year_list = sorted(years.filter(pl.col("growth").is_not_null())["year"].unique().to_list()) or sorted(
         years["year"].unique().to_list())
@@ -751,7 +758,8 @@ def subtopic_years_chart(inp: ReportInputs, topic: str) -> Chart | None:
         part = rows.filter(pl.col("subtopic") == subtopic)
         label = plotly_text(part["label"][0])
         fig.add_trace(go.Scatter(
-            x=part["year"].to_list(), y=part["papers"].to_list(), name=label, mode="lines+markers",
+            x=part["year"].to_list(), y=part["papers"].to_list(), name=plotly_text(_short(part["label"][0])),
+            mode="lines+markers",
             line={"color": PALETTE[i % len(PALETTE)]}, marker={"symbol": MARKERS[i % len(MARKERS)], "size": 7},
             customdata=[plotly_text(k) for k in part["keywords"].to_list()],
             hovertemplate=f"<b>{label}</b><br>%{{x}}: %{{y}} papers<br>keywords: %{{customdata}}<extra></extra>"))

@@ -95,7 +95,7 @@ class ReportInputs:
     @cached_property
     def growth_year(self) -> int | None:
         """The year headlines and growth charts talk about (``estimates.latest_growth_year``)."""
-        return estimates.latest_growth_year(self.years)
+        return estimates.latest_growth_year(self.years, tested=self.intervals)
 
     @property
     def evaluation(self) -> dict[str, Any]:

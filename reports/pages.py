@@ -116,6 +116,8 @@ def _missing(title: str, table: str, how: str) -> Missing:
 
 
 _AGGREGATE = "Run `arxiv-trends aggregate` to build it."
+_NO_GROWTH = ("No year-on-year growth figure yet: growth needs two comparable years, and a year with a low-coverage "
+              "month, or the open year, is not compared (see the data-coverage page).")
 _CLASSIFY = "Run `arxiv-trends classify` and then `arxiv-trends aggregate`."
 
 
@@ -241,8 +243,8 @@ def overview_page(inp: ReportInputs) -> Page:
     sections: list[Section] = [
         figures.monthly_small_multiples(inp),
         figures.share_small_multiples(inp),
-        figures.growth_heatmap(inp),
-        bubbles or Missing("Volume against growth", "Not available yet: no year with a growth figure."),
+        figures.growth_heatmap(inp) or Missing("Growth by topic and year", _NO_GROWTH),
+        bubbles or Missing("Volume against growth", _NO_GROWTH),
         cooc or _missing("Which topics appear together", "metrics/topic_cooccurrence", _AGGREGATE),
         _emerging_table(inp),
     ]

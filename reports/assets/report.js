@@ -13,10 +13,11 @@
     }
     var narrow = (figure.layout && figure.layout.meta && figure.layout.meta.narrow) || null;
     Plotly.newPlot(div, figure.data, figure.layout, config).then(function () {
-      // On a phone a chart may drop what does not fit (colour bar, cell text): its figure says what, as a
-      // Plotly update of its traces and layout.
-      if (narrow && window.matchMedia("(max-width: 600px)").matches) {
-        return Plotly.update(div, narrow.traces || {}, narrow.layout || {});
+      // On a phone legends get a smaller font, and a chart may drop what does not fit (colour bar, cell text):
+      // its figure says what, as a Plotly update of its traces and layout.
+      if (!compact && window.matchMedia("(max-width: 600px)").matches) {
+        var layout = Object.assign({ "legend.font.size": 10 }, (narrow && narrow.layout) || {});
+        return Plotly.update(div, (narrow && narrow.traces) || {}, layout);
       }
     }).then(function () {
       div.setAttribute("data-rendered", "true");
