@@ -40,7 +40,8 @@ def load_classifier(settings: Settings) -> tuple[TopicClassifier | None, str]:
 def strongest_terms(classifier: TopicClassifier, frame: pl.DataFrame, topic_index: int | Sequence[int],
                     k: int = 5) -> list[list[tuple[str, float]]]:
     """Per row of ``frame`` (title, abstract): the ``k`` words or bigrams whose TF-IDF weight times the topic's
-    lexical coefficient is largest and positive, with that contribution, strongest first (ties by term).
+    lexical coefficient is largest and positive, with that contribution, strongest first (ties by term). A term
+    whose words a stronger one already shows is skipped ("models" after "language models").
 
     ``topic_index`` is one topic for every row, or one per row."""
     topics = [topic_index] * frame.height if isinstance(topic_index, (int, np.integer)) else list(topic_index)
@@ -55,6 +56,13 @@ def strongest_terms(classifier: TopicClassifier, frame: pl.DataFrame, topic_inde
         start, end = words.indptr[row], words.indptr[row + 1]
         columns = words.indices[start:end]
         weights = words.data[start:end] * classifier.lexical_coef_[topic, columns]
-        ranked = sorted(((-float(w), str(names[c])) for c, w in zip(columns, weights) if w > 0))[:k]
-        out.append([(term, -w) for w, term in ranked])
+        chosen: list[tuple[str, float]] = []
+        shown: set[str] = set()
+        for w, term in sorted((-float(w), str(names[c])) for c, w in zip(columns, weights) if w > 0):
+            if len(chosen) == k:
+                break
+            if not set(term.split()) <= shown:
+                chosen.append((term, -w))
+                shown.update(term.split())
+        out.append(chosen)
     return out

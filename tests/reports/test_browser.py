@@ -99,12 +99,13 @@ _CHART_STATE = """() => Array.from(document.querySelectorAll("div.chart")).map(d
     label: div.getAttribute("aria-label") || "",
 }))"""
 
-# Wider than the screen: the page scrolls sideways, or an element sticks out of the viewport.
+# Wider than the screen: the page scrolls sideways, or an element sticks out of the viewport (wide tables and the
+# topic strip scroll sideways inside their own box on a phone).
 _OVERFLOW = """() => ({
     scroll: document.documentElement.scrollWidth - window.innerWidth,
     wide: Array.from(document.querySelectorAll("main *, header *")).filter(el => {
         const box = el.getBoundingClientRect();
-        return box.width > 0 && box.right > window.innerWidth + 1 && !el.closest(".table-wrap");
+        return box.width > 0 && box.right > window.innerWidth + 1 && !el.closest(".table-wrap, nav.topics");
     }).slice(0, 5).map(el => el.tagName + "." + el.className),
 })"""
 
