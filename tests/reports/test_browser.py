@@ -133,6 +133,7 @@ def test_every_page_renders_every_chart_without_errors(browser, site: Site, view
         assert overflow["scroll"] <= 0 and overflow["wide"] == [], (path.name, viewport, overflow)
         if path.name in SHOTS:
             suffix = "" if viewport is DESKTOP else "-phone"
+            page.evaluate("() => { const d = document.querySelector('details.evidence'); if (d) d.open = true; }")
             page.screenshot(path=str(shots / f"{SHOTS[path.name]}{suffix}.png"), full_page=True)
         assert problems == [], f"{path.name}: {problems}"
     page.close()
