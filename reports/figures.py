@@ -230,15 +230,24 @@ def _small_multiples(inp: ReportInputs, key: str, name: str, value: str, low: st
         rows = frame.filter(pl.col("topic") == topic).sort("month")
         fig = _panel(inp.name(topic), rows["month"].to_list(), rows[f"_{value}"].to_list(), rows[f"_{low}"].to_list(),
                      rows[f"_{high}"].to_list(), _opened(rows, value, low, high, percent), x_range, y_top, percent)
-        panels.append(Panel(inp.name(topic), _topic_href(topic), fig, describe(topic, rows)))
+        panels.append(Panel(inp.name(topic), _topic_href(topic), fig, describe(topic)))
     axes = Control("y axis", (("shared", {"yaxis.range": [0, y_top], "yaxis.autorange": False}),
                               ("each its own", {"yaxis.autorange": True})))
     cols = ["topic", "month", "papers", "total_papers", "share", value, low, high, "nowcast", "partial",
             "low_coverage"]
     data = frame.select(list(dict.fromkeys(c for c in cols if c in frame.columns)))
     overall = f"{len(panels)} small charts, one per topic, {fmt_month(inp.focus)} to {fmt_month(inp.charted['month'].max())}. "
-    return Panels(key, title, caption, panels, data, subtitle=subtitle, description=overall + describe(None, frame),
+    return Panels(key, title, caption, panels, data, subtitle=subtitle, description=overall + describe(None),
                   footer=footer(inp, bands=True), controls=(axes,), table=table, name=name)
+
+
+def _first_and_last(inp: ReportInputs, topic: str, means: pl.DataFrame, fmt, unit: str) -> str:
+    """``Name: <first year's mean><unit> in Y0, <last year's> in Y1.`` (a small chart's description)."""
+    rows = means.filter(pl.col("topic") == topic).sort("year")
+    if rows.height < 2:
+        return f"{inp.name(topic)}: too few usable months to describe."
+    (y0, first), (y1, last) = rows.select("year", "mean").row(0), rows.select("year", "mean").row(-1)
+    return f"{inp.name(topic)}: {fmt(first)}{unit} in {y0}, {fmt(last)} in {y1}."
 
 
 def _topic_href(topic: str) -> str:
@@ -259,14 +268,9 @@ def monthly_small_multiples(inp: ReportInputs) -> Panels:
     change = estimates.change_between(years, span[0], span[-1]) if len(span) >= 2 else None
     monthly_means = _yearly_means(inp.charted, "est")
 
-    def describe(topic: str | None, rows: pl.DataFrame) -> str:
+    def describe(topic: str | None) -> str:
         if topic is not None:
-            means = monthly_means.filter(pl.col("topic") == topic).sort("year")
-            if means.height < 2:
-                return f"{inp.name(topic)}: too few usable months to describe."
-            first, last = means.row(0, named=True), means.row(-1, named=True)
-            return (f"{inp.name(topic)}: about {fmt_int(first['mean'])} papers a month in {first['year']}, "
-                    f"{fmt_int(last['mean'])} in {last['year']}.")
+            return _first_and_last(inp, topic, monthly_means, lambda v: f"about {fmt_int(v)}", " papers a month")
         if change is None:
             return "There are fewer than two complete years to compare."
         moved = change.filter(pl.col("trend") == "growing").sort("change", descending=True)
@@ -325,13 +329,9 @@ def share_small_multiples(inp: ReportInputs) -> Panels:
         title = "Share of all papers by topic"
     means = _yearly_means(inp.charted, "share_est")
 
-    def describe(topic: str | None, rows: pl.DataFrame) -> str:
+    def describe(topic: str | None) -> str:
         if topic is not None:
-            m = means.filter(pl.col("topic") == topic).sort("year")
-            if m.height < 2:
-                return f"{inp.name(topic)}: too few usable months to describe."
-            return (f"{inp.name(topic)}: {pct(m['mean'][0])} of all papers in {m['year'][0]}, "
-                    f"{pct(m['mean'][-1])} in {m['year'][-1]}.")
+            return _first_and_last(inp, topic, means, pct, " of all papers")
         last = means.filter(pl.col("year") == means["year"].max()).sort(["mean", "topic"], descending=[True, False])
         return ("Largest shares in the last year: "
                 + listing([f"{inp.name(t)} {pct(v)}" for t, v in last.head(3).select("topic", "mean").rows()]) + ".")
