@@ -4,7 +4,8 @@
 error rates with a 90% interval, growth of that estimate with its interval, a ``trend`` (growing / shrinking only
 when the interval excludes zero) and ``nowcast`` on the open period. A warehouse aggregated before those columns
 existed still gets a site: ``est`` is then the classified count, intervals and trends are null, and growth is the
-like-for-like figure of ``series.yearly_growth``. Every chart and sentence reads these views, never the raw columns.
+like-for-like figure of ``series.yearly_growth``. Every chart and sentence reads these views (``months_view`` and
+``years_from_estimates`` / ``years_like_for_like``), never the raw columns.
 """
 
 from __future__ import annotations
@@ -40,11 +41,9 @@ def _null(name: str) -> pl.Expr:
     return pl.lit(None, dtype=YEAR_COLUMNS[name]).alias(name)
 
 
-def years_view(monthly: pl.DataFrame, yearly: pl.DataFrame | None) -> pl.DataFrame:
-    """Topic x year in ``YEAR_COLUMNS``: from topic_yearly's estimates when it has them, else from the monthly
-    counts with like-for-like growth and no intervals."""
-    if has_estimates(yearly):
-        return years_from_estimates(yearly)
+def years_like_for_like(monthly: pl.DataFrame) -> pl.DataFrame:
+    """Topic x year in ``YEAR_COLUMNS`` from metrics without estimates: the classified counts as ``est``,
+    like-for-like growth, no intervals or trends."""
     frame = series.yearly_growth(monthly).with_columns(
         pl.lit(False).alias("nowcast"), pl.col("papers").cast(F).alias("est"), pl.col("share").alias("share_est"),
         *[_null(c) for c in ("low", "high", "share_low", "share_high", "growth_low", "growth_high", "trend",
@@ -69,10 +68,10 @@ def years_from_estimates(yearly: pl.DataFrame) -> pl.DataFrame:
     return frame.select([pl.col(c).cast(t) for c, t in YEAR_COLUMNS.items()]).sort("topic", "year")
 
 
-def months_view(monthly: pl.DataFrame) -> pl.DataFrame:
+def months_view(monthly: pl.DataFrame, intervals: bool) -> pl.DataFrame:
     """topic_monthly with ``est``, ``low``, ``high`` (and the same for share), ``nowcast`` and ``trend`` always
-    present: the classified count and no interval where the metrics have no estimates."""
-    if has_estimates(monthly):
+    present: with ``intervals`` the metrics' estimates, else the classified count and no interval."""
+    if intervals:
         return monthly.with_columns(
             pl.col("papers_est").alias("est"), pl.col("papers_low").alias("low"), pl.col("papers_high").alias("high"),
             pl.col("nowcast").fill_null(False))

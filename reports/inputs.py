@@ -73,23 +73,24 @@ class ReportInputs:
 
     @cached_property
     def intervals(self) -> bool:
-        """Whether the metrics carry error-corrected estimates with intervals (else plain counts are shown)."""
-        return estimates.has_estimates(self.topic_monthly)
+        """Whether the metrics carry error-corrected estimates with intervals, monthly and yearly (else plain
+        counts are shown everywhere, never half of each)."""
+        return estimates.has_estimates(self.topic_monthly) and estimates.has_estimates(self.table("yearly"))
 
     @cached_property
     def charted(self) -> pl.DataFrame:
         """The monthly metrics from ``focus`` on, with the usable-month rolling mean and the estimate columns."""
-        full = series.with_usable_rolling(
-            estimates.months_view(self.topic_monthly.filter(pl.col("topic").is_in(self.topics))))
+        monthly = self.topic_monthly.filter(pl.col("topic").is_in(self.topics))
+        full = series.with_usable_rolling(estimates.months_view(monthly, self.intervals))
         return full.filter(pl.col("month") >= self.focus)
 
     @cached_property
     def years(self) -> pl.DataFrame:
         """Topic × year estimates and growth (``estimates.YEAR_COLUMNS``), from the year of ``focus`` on."""
         yearly = self.table("yearly")
-        if yearly is not None:
-            yearly = yearly.filter(pl.col("topic").is_in(self.topics))
-        years = estimates.years_view(self.topic_monthly.filter(pl.col("topic").is_in(self.topics)), yearly)
+        yearly = yearly.filter(pl.col("topic").is_in(self.topics)) if yearly is not None else None
+        monthly = self.topic_monthly.filter(pl.col("topic").is_in(self.topics))
+        years = estimates.years_from_estimates(yearly) if self.intervals else estimates.years_like_for_like(monthly)
         return years.filter(pl.col("year") >= self.focus.year)
 
     @cached_property

@@ -14,7 +14,7 @@ from reports import estimates, figures
 from reports.charts import Chart, Link, Num, Panels, Table
 from reports.evidence import Evidence
 from reports.inputs import DIGEST_DAYS, ReportInputs
-from reports.wording import (count_with_interval, fmt_day, fmt_growth, fmt_int, fmt_month, growth_cell,
+from reports.wording import (count_with_interval, fmt_day, fmt_growth, fmt_int, fmt_month,
                              growth_phrase, pct)
 
 TOP_MOVEMENTS = 5
