@@ -226,19 +226,20 @@ def test_links_between_pages_work_from_file_urls(browser, built_site: BuiltSite)
     assert problems == []
 
 
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
 @pytest.mark.parametrize("strip_csp", [False, True], ids=["with-csp", "escaping-alone"])
 def test_hostile_titles_render_as_text_and_run_no_script(browser, built_site: BuiltSite, tmp_path: Path,
-                                                         strip_csp: bool) -> None:
+                                                         strip_csp: bool, viewport) -> None:
     source = built_site.out / "topic-language_model.html"
     target = source
     if strip_csp:  # the page's CSP is a second line of defence; escaping must hold on its own
         html = source.read_text(encoding="utf-8")
         start = html.index('<meta http-equiv="Content-Security-Policy"')
-        target = built_site.out / "no-csp-test.html"
+        target = built_site.out / f"no-csp-test-{viewport['width']}.html"
         target.write_text(html[:start] + html[html.index(">", start) + 1:], encoding="utf-8")
     problems: list[str] = []
     try:
-        page = _watched_page(browser, problems)
+        page = _watched_page(browser, problems, viewport)
         _goto(page, target)
         page.hover("ol.papers a.title >> nth=0")
         for details in page.locator("ol.papers details").all():
