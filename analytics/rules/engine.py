@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import polars as pl
@@ -45,10 +45,26 @@ class RuleResult:
     scores: np.ndarray  # (n, topics), 1 - exp(-max(0, raw))
     raw: np.ndarray  # (n, topics), signed sum of weights
     hits: dict[tuple[int, int], tuple[str, ...]]  # (row, topic index) -> fired include patterns
+    texts: dict[tuple[int, int], tuple[str, ...]] = field(default_factory=dict)  # -> matched text (keep_text)
 
     def fired(self, row: int) -> dict[str, list[str]]:
         """``{topic id: [pattern, ...]}`` for one paper: why the rules scored it."""
         return {self.topic_ids[t]: list(p) for (r, t), p in self.hits.items() if r == row}
+
+    def matched(self, row: int) -> dict[str, list[str]]:
+        """``{topic id: [phrase, ...]}``: the words of title and abstract the fired patterns matched (only when
+        scored with ``keep_text=True``), for showing a reader why a paper counts for a topic."""
+        return {self.topic_ids[t]: list(p) for (r, t), p in self.texts.items() if r == row}
+
+
+def _matched_text(snippets: list[str], fired: set[int], cache: dict[str, list[int]]) -> tuple[str, ...]:
+    """The snippets holding a fired pattern, each once (case-insensitively), in the order they occur."""
+    seen: dict[str, str] = {}
+    for snippet in snippets:
+        key = snippet.lower()
+        if key not in seen and fired.intersection(cache[key]):
+            seen[key] = snippet
+    return tuple(seen.values())
 
 
 class RuleEngine:
@@ -65,10 +81,12 @@ class RuleEngine:
             self._patterns.append([(re.compile(p.pattern, re.IGNORECASE), p.weight, inc, p.title_only) for p, inc in pats])
             self._combined.append("(?i)" + "|".join(f"(?:{_rust(p.pattern)})" for p, _ in pats) if pats else None)
 
-    def score(self, papers: pl.DataFrame) -> RuleResult:
+    def score(self, papers: pl.DataFrame, keep_text: bool = False) -> RuleResult:
+        """Rule scores of every paper and topic; ``keep_text`` also keeps the matched phrases (``matched``)."""
         n = papers.height
         raw = self._category_prior(papers)
         hits: dict[tuple[int, int], tuple[str, ...]] = {}
+        texts: dict[tuple[int, int], tuple[str, ...]] = {}
         exprs = []
         for t, comb in enumerate(self._combined):
             if comb is not None:
@@ -85,7 +103,7 @@ class RuleEngine:
                     continue
                 in_title = self._which(t, titles[row], cache)
                 in_abstract = self._which(t, abstracts[row], cache)
-                total, fired = 0.0, []
+                total, fired, fired_k = 0.0, [], set()
                 for k, (rx, weight, include, title_only) in enumerate(self._patterns[t]):
                     if k in in_title:
                         w = weight * TITLE_FACTOR
@@ -96,10 +114,13 @@ class RuleEngine:
                     total += w if include else -w
                     if include:
                         fired.append(rx.pattern)
+                        fired_k.add(k)
                 raw[row, t] += total
                 if fired:
                     hits[(row, t)] = tuple(fired)
-        return RuleResult(list(self.taxonomy.ids), 1.0 - np.exp(-np.maximum(raw, 0.0)), raw, hits)
+                    if keep_text:
+                        texts[(row, t)] = _matched_text([*(titles[row] or ()), *(abstracts[row] or ())], fired_k, cache)
+        return RuleResult(list(self.taxonomy.ids), 1.0 - np.exp(-np.maximum(raw, 0.0)), raw, hits, texts)
 
     def _which(self, t: int, snippets: list[str] | None, cache: dict[str, list[int]]) -> Counter[int]:
         """How many matched snippets each of the topic's patterns is found in (nested matches included)."""

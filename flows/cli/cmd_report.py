@@ -19,7 +19,7 @@ from warehouse.api import Warehouse
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.pass_context
 def report(ctx: click.Context, out_dir: str | None, generated_at: str | None, as_json: bool) -> None:
-    """Render the HTML trend reports: overview, one page per topic, data coverage."""
+    """Render the HTML trend reports: overview, one page per topic, what's new, data coverage."""
     summary = build_site(Warehouse(settings_from(ctx)), out_dir=out_dir, generated_at=generated_at)
     if as_json:
         click.echo(json.dumps(summary.as_dict(), sort_keys=True))
