@@ -72,7 +72,7 @@ def site_missing(wh: Warehouse, out_dir: str | None) -> bool:
 
 
 def report_key(context: Any, parameters: dict[str, Any]) -> str:
-    """Same tables and model, same output folder."""
+    """Same tables and model, same output folder, same title."""
     wh: Warehouse = parameters["wh"]
     out = report_dir(wh, parameters.get("out_dir"))
     return _digest("report", {
@@ -80,4 +80,5 @@ def report_key(context: Any, parameters: dict[str, Any]) -> str:
         "inputs": {name: table_version(wh, name) for name in REPORT_INPUTS},
         "model": file_version(wh.settings.models_dir / "current.json"),
         "out_dir": str(out),
+        "title": parameters.get("title"),
     })

@@ -6,6 +6,8 @@ their writes: the second one waits up to ``wait_lock`` seconds, then fails with 
 exist yet, is skipped with the reason, and the run goes on with the steps that can run. A step that fails
 on damaged tables, a full disk or a read-only data root fails with that one line (``flows.failures``).
 SIGTERM or a cancellation ends a run at the next safe point, Cancelled (``flows.graceful``).
+Every flow reads the config file when it starts (``flows.config``: the one named by ``config`` or
+``$ARXIV_TRENDS_CONFIG``, else the data root's ``arxiv-trends.toml``); a parameter given to the run wins over it.
 """
 
 from __future__ import annotations
@@ -18,12 +20,13 @@ from prefect import flow, get_run_logger
 
 from flows import artifacts, steps
 from flows.caching import metrics_missing, site_missing
+from flows.config import Config, load_config
 from flows.failures import known_failure
 from flows.graceful import stoppable
 from flows.prefect_env import quiet_user_errors
 from flows.scaleout import CLASSIFY_BATCH, backfill_on_dask, classify_on_dask, task_runner
 from flows.tasks import aggregate_task, backfill_task, classify_task, harvest_task, report_task
-from warehouse.api import Warehouse, open_warehouse
+from warehouse.api import Warehouse
 
 quiet_user_errors()
 
@@ -95,43 +98,55 @@ class Steps:
         return out
 
 
+def _open(home: str | None, config: str | None) -> tuple[Warehouse, Config]:
+    """The warehouse and the effective configuration of a run (``home`` and ``config`` as the run was given)."""
+    found = load_config(home, config, home_source="parameter home", file_source="parameter config")
+    return Warehouse(found.settings), found
+
+
 def _aggregate(wh: Warehouse) -> Callable[[], Any]:
     fresh = aggregate_task.with_options(refresh_cache=metrics_missing(wh))
     return lambda: fresh(wh, return_state=True)
 
 
-def _report(wh: Warehouse, out_dir: str | None) -> Callable[[], Any]:
+def _report(wh: Warehouse, out_dir: str | None, title: str | None) -> Callable[[], Any]:
     fresh = report_task.with_options(refresh_cache=site_missing(wh, out_dir))
-    return lambda: fresh(wh, out_dir, return_state=True)
+    return lambda: fresh(wh, out_dir, title, return_state=True)
 
 
-def _classify(wh: Warehouse, embedder: str, workers: int, dask_address: str | None,
-              batch_size: int, labels: list[str] | None = None) -> Callable[[], Any]:
+def _classify(wh: Warehouse, config: Config, embedder: str | None, workers: int, dask_address: str | None,
+              batch_size: int, labels: list[str] | None, taxonomy: str | None) -> Callable[[], Any]:
+    """The classify step; ``embedder``, ``labels`` and ``taxonomy`` default to the config's."""
+    options = {"embedder": embedder or config["classify.embedder"],
+               "labels": list(config["classify.labels"] if labels is None else labels),
+               "taxonomy": taxonomy or config["classify.taxonomy"]}
     runner = task_runner(workers, dask_address)
     if runner is None:
-        return lambda: classify_task(wh, embedder=embedder, labels=labels or [], return_state=True)
-    return lambda: classify_on_dask(wh, runner, embedder=embedder, batch_size=batch_size, labels=labels or [])
+        return lambda: classify_task(wh, **options, return_state=True)
+    return lambda: classify_on_dask(wh, runner, batch_size=batch_size, **options)
 
 
 @flow(name="daily-pipeline")
 @stoppable
-def daily_pipeline(home: str | None = None, harvest: bool = True, report: bool = True, embedder: str = "fast",
+def daily_pipeline(home: str | None = None, harvest: bool = True, report: bool = True, embedder: str | None = None,
                    workers: int = 0, dask_address: str | None = None, wait_lock: float = 0.0,
                    harvest_options: dict[str, Any] | None = None, out_dir: str | None = None,
-                   dask_batch_size: int = CLASSIFY_BATCH, labels: list[str] | None = None) -> dict:
-    """Harvest new papers, classify the new ones, recompute the metrics, render the report (``labels``: the
-    user's label files; a model fitted on other labels is refitted)."""
-    wh = open_warehouse(home)
+                   dask_batch_size: int = CLASSIFY_BATCH, labels: list[str] | None = None,
+                   taxonomy: str | None = None, title: str | None = None, config: str | None = None) -> dict:
+    """Harvest new papers, classify the new ones, recompute the metrics, render the report. ``labels``: the user's
+    label files (a model fitted on other labels is refitted); what is not given comes from the config file."""
+    wh, found = _open(home, config)
     run = Steps(wh, "daily-pipeline")
+    options = {**found.harvest_options(), **(harvest_options or {})}
     with wh.lock(wait=wait_lock):
         if harvest:
-            run.run("harvest", lambda: harvest_task(wh, harvest_options, return_state=True), tolerate_failure=True)
+            run.run("harvest", lambda: harvest_task(wh, options, return_state=True), tolerate_failure=True)
         else:
             run.skip("harvest", "turned off (--no-harvest): working on the papers already in the warehouse")
-        run.run("classify", _classify(wh, embedder, workers, dask_address, dask_batch_size, labels))
+        run.run("classify", _classify(wh, found, embedder, workers, dask_address, dask_batch_size, labels, taxonomy))
         run.run("aggregate", _aggregate(wh))
         if report:
-            run.run("report", _report(wh, out_dir))
+            run.run("report", _report(wh, out_dir, title or found["report.title"]))
         else:
             run.skip("report", "not part of this run (the weekly report deployment builds it)")
     return run.publish()
@@ -140,21 +155,23 @@ def daily_pipeline(home: str | None = None, harvest: bool = True, report: bool =
 @flow(name="harvest")
 @stoppable
 def harvest_flow(home: str | None = None, harvest_options: dict[str, Any] | None = None,
-                 wait_lock: float = 0.0) -> dict:
-    """Incremental OAI-PMH harvest of new and changed papers."""
-    wh = open_warehouse(home)
+                 wait_lock: float = 0.0, config: str | None = None) -> dict:
+    """Incremental OAI-PMH harvest of new and changed papers (sets, categories, endpoint: the config's unless
+    given in ``harvest_options``)."""
+    wh, found = _open(home, config)
     run = Steps(wh, "harvest")
+    options = {**found.harvest_options(), **(harvest_options or {})}
     with wh.lock(wait=wait_lock):
-        run.run("harvest", lambda: harvest_task(wh, harvest_options, return_state=True))
+        run.run("harvest", lambda: harvest_task(wh, options, return_state=True))
     return run.publish()
 
 
 @flow(name="backfill")
 @stoppable
 def backfill_flow(paths: list[str], home: str | None = None, workers: int = 0, dask_address: str | None = None,
-                  wait_lock: float = 0.0) -> dict:
+                  wait_lock: float = 0.0, config: str | None = None) -> dict:
     """Bulk import of snapshot files, raw OAI-PMH pages and Atom feeds (parsing on Dask when asked)."""
-    wh = open_warehouse(home)
+    wh, _ = _open(home, config)
     run = Steps(wh, "backfill")
     runner = task_runner(workers, dask_address)
     with wh.lock(wait=wait_lock):
@@ -167,23 +184,24 @@ def backfill_flow(paths: list[str], home: str | None = None, workers: int = 0, d
 
 @flow(name="classify")
 @stoppable
-def classify_flow(home: str | None = None, embedder: str = "fast", workers: int = 0,
+def classify_flow(home: str | None = None, embedder: str | None = None, workers: int = 0,
                   dask_address: str | None = None, wait_lock: float = 0.0,
-                  dask_batch_size: int = CLASSIFY_BATCH, labels: list[str] | None = None) -> dict:
+                  dask_batch_size: int = CLASSIFY_BATCH, labels: list[str] | None = None,
+                  taxonomy: str | None = None, config: str | None = None) -> dict:
     """Classify the papers not yet classified with the current model (on Dask when asked); ``labels``: the user's
-    label files (a model fitted on other labels is refitted)."""
-    wh = open_warehouse(home)
+    label files (a model fitted on other labels is refitted); what is not given comes from the config file."""
+    wh, found = _open(home, config)
     run = Steps(wh, "classify")
     with wh.lock(wait=wait_lock):
-        run.run("classify", _classify(wh, embedder, workers, dask_address, dask_batch_size, labels))
+        run.run("classify", _classify(wh, found, embedder, workers, dask_address, dask_batch_size, labels, taxonomy))
     return run.publish()
 
 
 @flow(name="aggregate")
 @stoppable
-def aggregate_flow(home: str | None = None, wait_lock: float = 0.0) -> dict:
+def aggregate_flow(home: str | None = None, wait_lock: float = 0.0, config: str | None = None) -> dict:
     """Recompute the monthly and yearly metrics tables."""
-    wh = open_warehouse(home)
+    wh, _ = _open(home, config)
     run = Steps(wh, "aggregate")
     with wh.lock(wait=wait_lock):
         run.run("aggregate", _aggregate(wh))
@@ -192,10 +210,11 @@ def aggregate_flow(home: str | None = None, wait_lock: float = 0.0) -> dict:
 
 @flow(name="report")
 @stoppable
-def report_flow(home: str | None = None, out_dir: str | None = None, wait_lock: float = 0.0) -> dict:
-    """Render the full HTML report site (default ``<home>/reports``)."""
-    wh = open_warehouse(home)
+def report_flow(home: str | None = None, out_dir: str | None = None, wait_lock: float = 0.0,
+                title: str | None = None, config: str | None = None) -> dict:
+    """Render the full HTML report site (default ``<home>/reports``; ``title``: the config's unless given)."""
+    wh, found = _open(home, config)
     run = Steps(wh, "report")
     with wh.lock(wait=wait_lock):
-        run.run("report", _report(wh, out_dir))
+        run.run("report", _report(wh, out_dir, title or found["report.title"]))
     return run.publish()

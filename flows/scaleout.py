@@ -67,8 +67,9 @@ def backfill_on_dask(wh: Warehouse, paths: list[str], runner: DaskTaskRunner) ->
         return backfill_paths(wh, paths, progress=False, read_files=parse_on_workers).as_dict()
 
 
-def classify_on_dask(wh: Warehouse, runner: DaskTaskRunner, embedder: str = "fast",
-                     batch_size: int = CLASSIFY_BATCH, labels: list[str] | None = None) -> dict:
+def classify_on_dask(wh: Warehouse, runner: DaskTaskRunner, embedder: str | None = None,
+                     batch_size: int = CLASSIFY_BATCH, labels: list[str] | None = None,
+                     taxonomy: str | None = None) -> dict:
     """``classify_warehouse`` with embedding and prediction of each batch of new papers on a Dask worker.
 
     Fitting needs every paper in one place, so without a current model for ``embedder`` (or with a changed
@@ -83,5 +84,5 @@ def classify_on_dask(wh: Warehouse, runner: DaskTaskRunner, embedder: str = "fas
                        for i in range(0, todo.height, batch_size)]
             return [future.result() for future in futures]
 
-    return classify_warehouse(wh, embedder=embedder, labels=labels or [], progress=False,
+    return classify_warehouse(wh, embedder=embedder, labels=labels or [], taxonomy=taxonomy, progress=False,
                               predict_batches=predict_on_workers).as_dict()

@@ -83,9 +83,10 @@ def backfill_task(wh: Warehouse, paths: list[str]) -> dict:
 
 
 @task(name="classify-new-papers", cache_policy=NO_CACHE)
-def classify_task(wh: Warehouse, embedder: str = "fast", all: bool = False, refit: bool = False,
-                  labels: list[str] | None = None) -> dict:
-    return call("classify", wh, all=all, refit=refit, embedder=embedder, labels=labels or [],
+def classify_task(wh: Warehouse, embedder: str | None = None, all: bool = False, refit: bool = False,
+                  labels: list[str] | None = None, taxonomy: str | None = None) -> dict:
+    """Classify new papers (``embedder`` None: the saved model's, else fast; ``taxonomy`` None: the shipped one)."""
+    return call("classify", wh, all=all, refit=refit, embedder=embedder, labels=labels or [], taxonomy=taxonomy,
                 progress=get_run_logger().info).as_dict()
 
 
@@ -98,9 +99,10 @@ def aggregate_task(wh: Warehouse, include_partial: bool = False) -> dict:
 
 @task(name="build-report", cache_key_fn=report_key, cache_expiration=CACHE_EXPIRATION,
       persist_result=True, result_serializer="json")
-def report_task(wh: Warehouse, out_dir: str | None = None) -> dict:
-    """Render the HTML site; skipped (cached) when the tables it renders are unchanged and it still exists."""
-    return call("report", wh, out_dir).as_dict()
+def report_task(wh: Warehouse, out_dir: str | None = None, title: str | None = None) -> dict:
+    """Render the HTML site; skipped (cached) when the tables it renders and the title are unchanged and it
+    still exists."""
+    return call("report", wh, out_dir, title=title).as_dict()
 
 
 # -- batch tasks for a Dask cluster: pure functions of their inputs, no warehouse writes -----------------

@@ -28,6 +28,7 @@ from warehouse.api import Warehouse
 from warehouse.state import record_run
 
 MARKER = ".arxiv-trends-report"  # only a folder holding this file is ever replaced by a new build
+DEFAULT_TITLE = "arXiv trends"  # the site's name; the config file's report.title replaces it
 ASSETS = ("report.css", "report.js")
 _RENAME_EXCHANGE = 2
 
@@ -141,19 +142,20 @@ def _write_assets(folder: Path) -> None:
         (assets / name).write_bytes(resources.files("reports").joinpath("assets", name).read_bytes())
 
 
-def _render(folder: Path, pages: list[Page], topics: list[tuple[str, str]], generated_at: str) -> None:
+def _render(folder: Path, pages: list[Page], topics: list[tuple[str, str]], generated_at: str, title: str) -> None:
     template = _environment().get_template("base.html.j2")
     topic_links = [Link(name, topic_filename(tid)) for tid, name in topics]
     for page in pages:
-        html = template.render(page=page, topic_links=topic_links, generated_at=generated_at)
+        html = template.render(page=page, topic_links=topic_links, generated_at=generated_at, site_title=title)
         (folder / page.filename).write_text(html, encoding="utf-8")
         for item in [*page.downloads, *(c.table for c in page.charts if c.table)]:
             write_csv(item.data, folder / item.csv_name)
 
 
 def build_site(wh: Warehouse, out_dir: str | os.PathLike | None = None,
-               generated_at: str | datetime | None = None) -> ReportSummary:
-    """Render the whole site from the metrics into ``out_dir`` (default ``<home>/reports``), atomically."""
+               generated_at: str | datetime | None = None, title: str | None = None) -> ReportSummary:
+    """Render the whole site from the metrics into ``out_dir`` (default ``<home>/reports``), atomically;
+    ``title`` names the site in every page's title and header (default ``DEFAULT_TITLE``)."""
     started = time.perf_counter()
     out = Path(out_dir).expanduser().resolve() if out_dir is not None else wh.settings.reports_dir
     stamp = parse_generated_at(generated_at)
@@ -167,7 +169,7 @@ def build_site(wh: Warehouse, out_dir: str | os.PathLike | None = None,
         try:
             (build / MARKER).write_text("built by arxiv-trends report\n", encoding="utf-8")
             _write_assets(build)
-            _render(build, pages, [(t, inputs.name(t)) for t in inputs.topics], stamp)
+            _render(build, pages, [(t, inputs.name(t)) for t in inputs.topics], stamp, title or DEFAULT_TITLE)
             build.chmod(0o755)  # mkdtemp makes it private; a site is meant to be read
             files = [p for p in build.rglob("*") if p.is_file()]
             summary = ReportSummary(

@@ -8,11 +8,13 @@ import threading
 
 import click
 
+from flows.config import CONFIG_ENV, Config, load_config
 from flows.failures import explain
-from warehouse.settings import Settings
+from warehouse.settings import HOME_ENV, Settings
 from warehouse.stopping import StopRequested, deferring, raise_stop
 
 EXIT_STOPPED = 128 + signal.SIGTERM  # what a shell reports for a process ended by SIGTERM
+_CONFIG = "arxiv_trends.config"  # where the root context keeps the effective configuration
 
 
 class _Group(click.Group):
@@ -44,15 +46,25 @@ class _Group(click.Group):
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--home", type=str, default=None, envvar="ARXIV_TRENDS_HOME", metavar="PATH|URL",
-              help="Data root (default: $ARXIV_TRENDS_HOME, else ./data): a folder, or an fsspec URL such as "
-                   "s3://bucket/prefix for the tables on object storage.")
+@click.option("--home", type=str, default=None, metavar="PATH|URL",
+              help=f"Data root (default: ${HOME_ENV}, else the config file's home, else ./data): a folder, or an "
+                   "fsspec URL such as s3://bucket/prefix for the tables on object storage.")
+@click.option("--config", "config_file", type=str, default=None, metavar="FILE",
+              help=f"Config file (default: ${CONFIG_ENV}, else arxiv-trends.toml in the data root); "
+                   "`arxiv-trends config` shows what it sets.")
 @click.pass_context
-def cli(ctx: click.Context, home: str | None) -> None:
+def cli(ctx: click.Context, home: str | None, config_file: str | None) -> None:
     """arxiv-trends: research-trend analytics for arXiv."""
-    ctx.obj = Settings.from_home(home)
+    config = load_config(home, config_file)
+    ctx.meta[_CONFIG] = config
+    ctx.obj = config.settings
 
 
 def settings_from(ctx: click.Context) -> Settings:
     """The Settings chosen by the global options."""
     return ctx.find_root().obj
+
+
+def config_from(ctx: click.Context) -> Config:
+    """The effective configuration (config file, environment, defaults; the commands' own flags come on top)."""
+    return ctx.meta[_CONFIG]

@@ -6,7 +6,7 @@ import json
 
 import click
 
-from flows.cli.app import cli, settings_from
+from flows.cli.app import cli, config_from, settings_from
 from warehouse import Warehouse
 
 
@@ -14,11 +14,13 @@ from warehouse import Warehouse
 @click.option("--all", "all_", is_flag=True, help="Reclassify every paper, not only new and changed ones.")
 @click.option("--refit", is_flag=True, help="Fit a new model version first (then every paper is reclassified).")
 @click.option("--embedder", type=click.Choice(["fast", "accurate"]), default=None,
-              help="Embedding backend (default: the saved model's, else fast); a different one refits.")
-@click.option("--taxonomy", type=click.Path(dir_okay=False), default=None, help="Your own taxonomy YAML file.")
+              help="Embedding backend (default: the config's classify.embedder, else the saved model's, else "
+                   "fast); a different one refits.")
+@click.option("--taxonomy", type=click.Path(dir_okay=False), default=None,
+              help="Your own taxonomy YAML file (default: the config's classify.taxonomy).")
 @click.option("--labels", "labels", multiple=True, type=click.Path(dir_okay=False), metavar="FILE",
               help="Your own labelled papers (gold-file format; repeatable), learned from with the shipped ones; "
-                   "a model fitted on other labels is refitted.")
+                   "a model fitted on other labels is refitted (default: the config's classify.labels).")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.pass_context
 def classify(ctx: click.Context, all_: bool, refit: bool, embedder: str | None, taxonomy: str | None,
@@ -26,9 +28,11 @@ def classify(ctx: click.Context, all_: bool, refit: bool, embedder: str | None, 
     """Classify papers into the taxonomy topics (new and changed papers by default)."""
     from analytics.classify.pipeline import classify_warehouse
 
+    config = config_from(ctx)
     wh = Warehouse(settings_from(ctx))
-    summary = classify_warehouse(wh, all=all_, refit=refit, embedder=embedder, taxonomy=taxonomy, labels=labels,
-                                 progress=not as_json)
+    summary = classify_warehouse(wh, all=all_, refit=refit, embedder=embedder or config["classify.embedder"],
+                                 taxonomy=taxonomy or config["classify.taxonomy"],
+                                 labels=labels or config["classify.labels"], progress=not as_json)
     if as_json:
         click.echo(json.dumps(summary.as_dict(), default=str))
         return

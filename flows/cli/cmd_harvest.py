@@ -7,7 +7,7 @@ from datetime import datetime
 
 import click
 
-from flows.cli.app import cli, settings_from
+from flows.cli.app import cli, config_from, settings_from
 from warehouse import Warehouse
 from warehouse.errors import InputError
 from warehouse.harvest import (DEFAULT_API_ENDPOINT, DEFAULT_OAI_ENDPOINT, DEFAULT_SETS, HarvestOptions,
@@ -44,12 +44,15 @@ def _human(summary: HarvestSummary) -> str:
                    "or 30 days ago on a first run. With --query: submittedDate from.")
 @click.option("--until", "until_date", type=_DAY, default=None, help="Last day, inclusive (default: today, UTC).")
 @click.option("--set", "sets", multiple=True,
-              help=f"OAI set, repeatable (default: {' '.join(DEFAULT_SETS)}; 'all' for no set restriction).")
+              help=f"OAI set, repeatable (default: the config's harvest.sets, else {' '.join(DEFAULT_SETS)}; "
+                   "'all' for no set restriction).")
 @click.option("--category", "categories", multiple=True,
-              help="Keep only papers in this category (repeatable, e.g. cs.CL).")
+              help="Keep only papers in this category (repeatable, e.g. cs.CL; default: the config's "
+                   "harvest.categories).")
 @click.option("--endpoint", default=None,
-              help=f"OAI-PMH base URL (default {DEFAULT_OAI_ENDPOINT}; http://export.arxiv.org/oai2 works too), "
-                   f"or the API URL with --query (default {DEFAULT_API_ENDPOINT}).")
+              help=f"OAI-PMH base URL (default: the config's harvest.endpoint, else {DEFAULT_OAI_ENDPOINT}; "
+                   f"http://export.arxiv.org/oai2 works too), or the API URL with --query (default "
+                   f"{DEFAULT_API_ENDPOINT}).")
 @click.option("--prefix", type=click.Choice(PREFIXES), default="arXivRaw", show_default=True,
               help="OAI metadataPrefix; arXivRaw carries the version history (the v1 date).")
 @click.option("--delay", type=float, default=None,
@@ -79,9 +82,11 @@ def harvest(ctx: click.Context, from_date: datetime | None, until_date: datetime
             endpoint=endpoint or DEFAULT_API_ENDPOINT, from_date=start, until_date=end, delay=delay,
             retry=retry, progress=_progress))
     else:
-        chosen = () if "all" in sets else (tuple(sets) or DEFAULT_SETS)
-        opts = HarvestOptions(endpoint=endpoint or DEFAULT_OAI_ENDPOINT, prefix=prefix, sets=chosen,
-                              categories=tuple(categories), from_date=start, until_date=end, delay=delay,
+        configured = config_from(ctx).harvest_options()  # flags win over the config file and the environment
+        chosen = (() if "all" in sets else tuple(sets)) if sets else tuple(configured["sets"])
+        opts = HarvestOptions(endpoint=endpoint or configured["endpoint"], prefix=prefix, sets=chosen,
+                              categories=tuple(categories or configured["categories"]), from_date=start,
+                              until_date=end, delay=delay,
                               window_days=window_days, retry=retry, progress=_progress)
         try:
             summary = harvest_oai(wh, opts)

@@ -1,4 +1,5 @@
-"""Commands: run (the daily pipeline as Prefect flows) and serve (the scheduled deployments, one process).
+"""Commands: run (the daily pipeline as Prefect flows), serve (the scheduled deployments, one process) and
+deploy (the same deployments on a work pool).
 
 Prefect is imported inside the commands, after ``flows.prefect_env.configure`` has set its offline
 defaults, so the other commands never pay for it.
@@ -11,7 +12,7 @@ import os
 
 import click
 
-from flows.cli.app import cli, settings_from
+from flows.cli.app import cli, config_from, settings_from
 from flows.prefect_env import configure
 from warehouse.errors import ArxivTrendsError
 from warehouse.stopping import StopRequested
@@ -33,19 +34,21 @@ def _format_step(name: str, step: dict) -> str:
 @cli.command("run")
 @click.option("--no-harvest", is_flag=True, help="Skip the harvest: work offline on the papers already in.")
 @click.option("--no-report", is_flag=True, help="Stop after the metrics (the weekly deployment builds the report).")
-@click.option("--embedder", type=click.Choice(["fast", "accurate"]), default="fast", show_default=True,
-              help="Embedding model for classification.")
+@click.option("--embedder", type=click.Choice(["fast", "accurate"]), default=None,
+              help="Embedding model for classification (default: the config's classify.embedder, else the saved "
+                   "model's, else fast).")
 @click.option("--workers", type=click.IntRange(min=0), default=0, show_default=True,
               help="Classify on a local Dask cluster of N worker processes (0: in this process).")
 @click.option("--dask-address", metavar="URL", default=None,
               help="Classify on an existing Dask cluster, e.g. tcp://scheduler:8786.")
 @click.option("--wait-lock", type=click.FloatRange(min=0), default=0.0, show_default=True, metavar="SECONDS",
               help="If another run is writing the warehouse, wait this long for it before failing.")
-@click.option("--endpoint", metavar="URL", default=None, help="OAI-PMH endpoint (default: arXiv's).")
+@click.option("--endpoint", metavar="URL", default=None,
+              help="OAI-PMH endpoint (default: the config's harvest.endpoint, else arXiv's).")
 @click.option("--delay", type=float, default=None, metavar="SEC", help="Seconds between harvest requests.")
 @click.option("--json", "as_json", is_flag=True, help="Print the run summary as JSON.")
 @click.pass_context
-def run(ctx: click.Context, no_harvest: bool, no_report: bool, embedder: str, workers: int,
+def run(ctx: click.Context, no_harvest: bool, no_report: bool, embedder: str | None, workers: int,
         dask_address: str | None, wait_lock: float, endpoint: str | None, delay: float | None,
         as_json: bool) -> None:
     """The daily pipeline as Prefect flows: harvest -> classify new -> aggregate -> report."""
@@ -59,7 +62,7 @@ def run(ctx: click.Context, no_harvest: bool, no_report: bool, embedder: str, wo
     try:
         result = daily_pipeline(home=settings.location, harvest=not no_harvest, report=not no_report,
                                 embedder=embedder, workers=workers, dask_address=dask_address, wait_lock=wait_lock,
-                                harvest_options=options or None)
+                                harvest_options=options or None, config=config_from(ctx).named_file)
     except CancelledRun:  # SIGTERM or a cancellation: the flow stopped at a safe point and said so
         raise StopRequested("SIGTERM or a Prefect cancellation") from None
     if as_json:
@@ -81,17 +84,50 @@ def run(ctx: click.Context, no_harvest: bool, no_report: bool, embedder: str, wo
               help="How many flow runs may execute at once.")
 @click.pass_context
 def serve(ctx: click.Context, limit: int) -> None:
-    """Serve the scheduled deployments (daily pipeline, weekly report) in this long-running process."""
-    settings = settings_from(ctx)
-    configure(settings)
+    """Serve the scheduled deployments (daily pipeline, weekly report) in this long-running process; their
+    schedules come from the config file."""
+    config = _with_prefect_server(ctx, "serve")
+    from flows.deployments import serve_deployments
+
+    click.echo(f"serving the arxiv-trends deployments for {config.settings.location} ({_schedules(config)}; "
+               "Ctrl-C to stop)")
+    serve_deployments(config, limit=limit)
+
+
+@cli.command("deploy")
+@click.option("--pool", required=True, metavar="NAME",
+              help="The work pool to register them on (create it first: prefect work-pool create NAME --type process).")
+@click.pass_context
+def deploy(ctx: click.Context, pool: str) -> None:
+    """Register the scheduled deployments on a work pool, with the schedules of the config file (what
+    `prefect deploy --all` does from prefect.yaml with the default schedules)."""
+    config = _with_prefect_server(ctx, "deploy")
+    from flows.deployments import deploy_to_pool
+
+    try:
+        ids = deploy_to_pool(config, pool)
+    except ValueError as exc:  # Prefect's own words for a missing pool
+        raise ArxivTrendsError(str(exc).splitlines()[0]) from None
+    click.echo(f"registered {len(ids)} deployments on the work pool {pool!r} for {config.settings.location} "
+               f"({_schedules(config)}); start a worker: prefect worker start --pool {pool}")
+
+
+def _with_prefect_server(ctx: click.Context, command: str):
+    """The configuration, after checking that a Prefect server is named (schedules need one)."""
+    config = config_from(ctx)
+    configure(config.settings)
     if not os.environ.get("PREFECT_API_URL"):
         from prefect.settings import PREFECT_API_URL
 
         if not PREFECT_API_URL.value():
             raise ArxivTrendsError(
-                "serve needs a Prefect server to schedule runs: start one with "
+                f"{command} needs a Prefect server to schedule runs: start one with "
                 "`prefect server start --host 127.0.0.1` and export PREFECT_API_URL=http://127.0.0.1:4200/api")
-    from flows.deployments import serve_deployments
+    return config
 
-    click.echo(f"serving the arxiv-trends deployments for {settings.location} (Ctrl-C to stop)")
-    serve_deployments(settings.location, limit=limit)
+
+def _schedules(config) -> str:
+    from flows.deployments import DEPLOYMENTS
+
+    return ", ".join(f"{spec.name} '{config[spec.schedule_key]}'" for spec in DEPLOYMENTS) + \
+        f" {config['schedule.timezone']}"

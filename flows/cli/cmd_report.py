@@ -6,7 +6,7 @@ import json
 
 import click
 
-from flows.cli.app import cli, settings_from
+from flows.cli.app import cli, config_from, settings_from
 from reports import build_site
 from warehouse.api import Warehouse
 
@@ -16,11 +16,16 @@ from warehouse.api import Warehouse
               help="Folder for the site (default: <home>/reports). Replaced atomically.")
 @click.option("--generated-at", default=None, metavar="ISO",
               help="Generation time shown in the footer (default: now); fix it for byte-identical rebuilds.")
+@click.option("--title", default=None, metavar="TEXT",
+              help="The site's name in every page's title and header (default: the config's report.title, else "
+                   "arXiv trends).")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.pass_context
-def report(ctx: click.Context, out_dir: str | None, generated_at: str | None, as_json: bool) -> None:
+def report(ctx: click.Context, out_dir: str | None, generated_at: str | None, title: str | None,
+           as_json: bool) -> None:
     """Render the HTML trend reports: overview, one page per topic, what's new, data coverage."""
-    summary = build_site(Warehouse(settings_from(ctx)), out_dir=out_dir, generated_at=generated_at)
+    summary = build_site(Warehouse(settings_from(ctx)), out_dir=out_dir, generated_at=generated_at,
+                         title=title or config_from(ctx)["report.title"])
     if as_json:
         click.echo(json.dumps(summary.as_dict(), sort_keys=True))
         return

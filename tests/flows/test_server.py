@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from flows.deployments import DEPLOYMENTS
+from tests.flows.conftest import copy_home
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -160,3 +161,43 @@ def test_prefect_yaml_deploys_to_a_process_pool_and_a_worker_runs_it(server, cla
         assert state["type"] == "COMPLETED", _tail(log)
     finally:
         _stop(worker)
+
+
+def test_deploy_registers_the_config_files_schedules_and_its_runs_read_the_file(server, aggregated, tmp_path):
+    api, folder = server
+    home = copy_home(aggregated, tmp_path / "home")
+    (home / "arxiv-trends.toml").write_text('[report]\ntitle = "Configured trends"\n\n[schedule]\n'
+                                            'weekly_report = "15 6 * * 6"\ntimezone = "Europe/Berlin"\n')
+    env = _client_env(api, folder, home)
+    prefect = str(BIN / "prefect")
+    subprocess.run([prefect, "work-pool", "create", "arxiv-trends-config", "--type", "process", "--overwrite"],
+                   env=env, cwd=ROOT, check=True, capture_output=True)
+    deploy = subprocess.run([str(BIN / "arxiv-trends"), "--home", str(home), "deploy", "--pool", "arxiv-trends-config"],
+                            env=env, cwd=tmp_path, capture_output=True, text=True)
+    assert deploy.returncode == 0, deploy.stdout[-3000:] + deploy.stderr[-3000:]
+    assert "registered 2 deployments on the work pool 'arxiv-trends-config'" in deploy.stdout
+    weekly = _deployments(api)["report/weekly-report"]
+    assert weekly["work_pool_name"] == "arxiv-trends-config"
+    assert weekly["entrypoint"] == "flows.pipeline.report_flow"  # imported from the package: any folder will do
+    assert [(s["schedule"]["cron"], s["schedule"]["timezone"]) for s in weekly["schedules"]] == \
+        [("15 6 * * 6", "Europe/Berlin")]
+    assert weekly["parameters"]["home"] == str(home)
+    log = folder / "worker-config.log"
+    worker = subprocess.Popen([prefect, "worker", "start", "--pool", "arxiv-trends-config", "--run-once"], env=env,
+                              cwd=tmp_path, stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        state = _run_to_completion(api, weekly, {}, worker, None)
+        assert state["type"] == "COMPLETED", _tail(log)
+    finally:
+        _stop(worker)
+    assert "· Configured trends</title>" in (home / "reports" / "index.html").read_text(encoding="utf-8")
+
+
+def test_deploy_to_a_missing_pool_is_one_line(server, tmp_path):
+    api, folder = server
+    env = _client_env(api, folder, tmp_path / "home")
+    deploy = subprocess.run([str(BIN / "arxiv-trends"), "deploy", "--pool", "no-such-pool"], env=env, cwd=tmp_path,
+                            capture_output=True, text=True)
+    assert deploy.returncode == 1
+    assert deploy.stderr.startswith("error: Could not find work pool 'no-such-pool'") and \
+        deploy.stderr.count("\n") == 1, deploy.stderr
