@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: install run test browser bench clean
+.PHONY: install run test browser bench clean constraints-latest test-latest
 
 $(STAMP): pyproject.toml requirements/constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,6 +17,39 @@ $(STAMP): pyproject.toml requirements/constraints.txt
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# The newest versions pyproject.toml's ranges allow, in a venv of their own (.venv-latest), so that a new release
+# of prefect, polars, ... breaking us is seen before users see it. `make constraints-latest` resolves them anew
+# (torch stays the CPU build 2.13.0: the one build this machine kind serves from disk) and writes them to
+# requirements/constraints-latest.txt; `make test-latest` installs exactly that set and runs the whole suite.
+LATEST := .venv-latest
+LATEST_STAMP := $(LATEST)/.installed
+
+define latest_venv
+	rm -rf $(LATEST)
+	$(PYTHON) -m venv $(LATEST)
+	$(LATEST)/bin/pip install --quiet --upgrade pip
+	$(LATEST)/bin/pip install --quiet torch==2.13.0
+endef
+
+constraints-latest:
+	$(latest_venv)
+	echo torch==2.13.0 > $(LATEST)/torch-constraint.txt
+	$(LATEST)/bin/pip install --quiet --upgrade --upgrade-strategy eager -c $(LATEST)/torch-constraint.txt -e '.[dev]'
+	( echo "# The newest versions the ranges in pyproject.toml allowed on $$(date -u +%F) (make constraints-latest)."; \
+	  echo "# make test-latest installs exactly these and runs the test suite; requirements/constraints.txt is the"; \
+	  echo "# set make install uses."; \
+	  $(LATEST)/bin/pip freeze --exclude-editable | sed 's/^torch==2.13.0+cpu$$/torch==2.13.0/' ) \
+	  > requirements/constraints-latest.txt
+	touch $(LATEST_STAMP)
+
+$(LATEST_STAMP): pyproject.toml requirements/constraints-latest.txt
+	$(latest_venv)
+	$(LATEST)/bin/pip install --quiet -c requirements/constraints-latest.txt -e '.[dev]'
+	touch $(LATEST_STAMP)
+
+test-latest: $(LATEST_STAMP) browser
+	$(LATEST)/bin/python -m pytest $(PYTEST_ARGS)
 
 # The daily pipeline. Over an empty data root it first imports the sample corpus of ../shared/data/arxiv when that
 # is there (history comes from a backfill; the harvest only adds recent days). Options: make run ARGS=--no-harvest
@@ -49,4 +82,4 @@ bench: install
 	$(BIN)/python bench/backfill.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) $(LATEST) .pytest_cache
