@@ -96,8 +96,12 @@ def _deployments(api: str) -> dict[str, dict]:
 
 
 def _run_to_completion(api: str, deployment: dict, parameters: dict, proc, log) -> dict:
-    created = httpx.post(f"{api}/deployments/{deployment['id']}/create_flow_run", json={"parameters": parameters},
-                         timeout=10)
+    for _ in range(5):  # 503 is the server's "retry this" (a busy SQLite database): Prefect's own client retries it
+        created = httpx.post(f"{api}/deployments/{deployment['id']}/create_flow_run",
+                             json={"parameters": parameters}, timeout=10)
+        if created.status_code != 503:
+            break
+        time.sleep(2)
     assert created.status_code < 300, f"creating the flow run failed: {created.status_code} {created.text[:500]}"
     run = created.json()
 
