@@ -5,7 +5,7 @@ aggregate over ../shared/data/arxiv). Without it, a temporary warehouse is made 
 ../shared/data/arxiv with reproducible synthetic labels (the metrics helper's ``realcorpus``), then aggregated;
 the corpus, its dates and its coverage gaps are real, the topic labels are not. Each run renders the full site
 into a fresh folder; the summary goes to ``bench/out/report.json`` (with the CPU time and peak memory of the
-process). The README's screenshots come from the browser tests run on a kept site (see README, "Reports").
+process). The README's screenshots come from the browser tests run on a kept site (see docs/reports.md).
 
     .venv/bin/python bench/report.py [--home DIR] [--runs 3] [--keep DIR]
 """
