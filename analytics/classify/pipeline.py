@@ -331,17 +331,39 @@ class FileSummary:
     with_topic: int
     out: str
     model_version: str
+    summary: str | None = None
 
     def as_dict(self) -> dict:
         return asdict(self)
 
 
-def classify_file(settings: Settings, in_path: str | Path, out_path: str | Path) -> FileSummary:
-    """Classify the records of a file with the saved model; one JSON line per record, in input order."""
+def set_summary(bundle: ClassifierBundle, papers: pl.DataFrame, result: ClassifiedBatch) -> dict:
+    """The papers as one group: per topic the classified count and the error-corrected count with its 90% interval
+    (``analytics.metrics.estimates``; estimate, low and high are null for a model without labelled results)."""
+    from analytics.metrics.estimates import Calibration, set_estimate
+
+    classified = result.classifications.group_by("topic").len()
+    counts = dict(zip(classified["topic"].to_list(), classified["len"].to_list()))
+    estimates = {}
+    if bundle.outcome is not None and result.score_matrix is not None:
+        estimates = set_estimate(result.score_matrix, frame_eras(papers), Calibration.from_outcome(bundle.outcome))
+    empty = {"estimate": None, "low": None, "high": None}
+    return {"papers": papers.height, "model_version": bundle.version, "level": 0.9,
+            "topics": {t: {"papers": counts.get(t, 0), **estimates.get(t, empty)} for t in result.topic_ids}}
+
+
+def classify_file(settings: Settings, in_path: str | Path, out_path: str | Path,
+                  summary_path: str | Path | None = None) -> FileSummary:
+    """Classify the records of a file with the saved model; one JSON line per record, in input order; with
+    ``summary_path``, also the set's topic counts, classified and corrected (``set_summary``) as JSON."""
     bundle = load_model(settings)
     papers = read_paper_file(in_path)
     result = predict_frame(bundle, papers)
     topics, scores = result.topics(), result.scores()
+    if summary_path is not None:
+        summary_file = Path(summary_path)
+        summary_file.parent.mkdir(parents=True, exist_ok=True)
+        summary_file.write_bytes(orjson.dumps(set_summary(bundle, papers, result), option=orjson.OPT_INDENT_2))
     out = Path(out_path)
     out.parent.mkdir(parents=True, exist_ok=True)
     with out.open("wb") as fh:
@@ -349,7 +371,7 @@ def classify_file(settings: Settings, in_path: str | Path, out_path: str | Path)
             fh.write(orjson.dumps({"id": pid, "topics": topics.get(pid, []), "scores": scores.get(pid, {})}))
             fh.write(b"\n")
     return FileSummary(records=papers.height, with_topic=sum(1 for t in topics.values() if t), out=str(out),
-                       model_version=bundle.version)
+                       model_version=bundle.version, summary=str(summary_path) if summary_path else None)
 
 
 def evaluate_saved(settings: Settings, gold_path: str | Path, papers_path: str | Path | None = None,

@@ -61,17 +61,19 @@ class Calibration:
         weights = np.vstack([np.ones(n), np.random.default_rng(seed).multinomial(
             n, np.full(n, 1.0 / n), size=resamples)])  # (R+1, papers): replicate 0 is the sample itself
         era = np.eye(len(ERAS))[outcome.era]  # (papers, eras)
-        labelled = np.einsum("rn,nt,ne->rte", weights, y, era)
-        mass = np.einsum("rn,nt,ne->rte", weights, p, era)
+        shape = (len(weights), y.shape[1], len(ERAS))
+        labelled = (weights @ (y[:, :, None] * era[:, None, :]).reshape(n, -1)).reshape(shape)
+        mass = (weights @ (p[:, :, None] * era[:, None, :]).reshape(n, -1)).reshape(shape)
         overall = labelled.sum(axis=2) / np.maximum(mass.sum(axis=2), 1e-9)
         ratios = (labelled + SHRINK * overall[..., None]) / (mass + SHRINK)
         return cls(list(outcome.topic_ids), ratios)
 
 
 def _interval(point: np.ndarray, draws: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The 90% percentile interval of ``draws`` (replicates first), widened to contain the point."""
-    low, high = np.nanpercentile(draws, _Q, axis=0)
-    return np.fmin(low, point), np.fmax(high, point)
+    """The 90% percentile interval of ``draws`` (replicates first), widened to contain the point; NaN where the
+    point is NaN (non-finite draws only occur there)."""
+    low, high = np.percentile(np.where(np.isfinite(draws), draws, 0.0), _Q, axis=0)
+    return np.where(np.isnan(point), np.nan, np.fmin(low, point)), np.where(np.isnan(point), np.nan, np.fmax(high, point))
 
 
 def count_draws(mass: np.ndarray, variance: np.ndarray, ratios: np.ndarray,
@@ -131,20 +133,19 @@ def _ratio_grid(calibration: Calibration, labels: list[str], eras: np.ndarray) -
 
 
 def _growth(draws: np.ndarray, point: np.ndarray, lag: int, usable: np.ndarray):
-    """Growth against ``lag`` periods before, where both periods are ``usable`` (labels, periods): (point, low,
-    high)."""
+    """Growth against ``lag`` periods before, where both periods are ``usable`` (labels, periods) and the earlier
+    count is positive: (point, low, high), NaN elsewhere."""
     est = np.full(point.shape, np.nan)
-    low, high = est.copy(), est.copy()
     if point.shape[1] > lag:
-        now, before = point[:, lag:], point[:, :-lag]
+        before = point[:, :-lag]
         allowed = usable[:, lag:] & usable[:, :-lag] & (before > 0)
         with np.errstate(divide="ignore", invalid="ignore"):
-            g = np.where(allowed, now / before - 1, np.nan)
-            gd = np.where(allowed, draws[:, :, lag:] / draws[:, :, :-lag] - 1, np.nan)
-        est[:, lag:] = g
-        lo, hi = np.nanpercentile(np.where(np.isfinite(gd), gd, np.nan), _Q, axis=0) if allowed.any() else (g, g)
-        low[:, lag:], high[:, lag:] = np.where(allowed, np.fmin(lo, g), np.nan), np.where(allowed, np.fmax(hi, g), np.nan)
-    return est, low, high
+            est[:, lag:] = np.where(allowed, point[:, lag:] / before - 1, np.nan)
+            grown = np.full(draws.shape, np.nan)
+            grown[:, :, lag:] = draws[:, :, lag:] / draws[:, :, :-lag] - 1
+    else:
+        grown = np.full(draws.shape, np.nan)
+    return (est, *_interval(est, grown))
 
 
 def trend(low: pl.Expr, high: pl.Expr) -> pl.Expr:
@@ -194,6 +195,7 @@ def monthly_columns(frame: pl.DataFrame, estimates: Estimates, include_partial: 
         share = np.where(total > 0, 1 / total, np.nan)
     usable = (~frame["low_coverage"].to_numpy() & (include_partial | ~frame["partial"].to_numpy())).reshape(shape)
     growth, g_low, g_high = _growth(draws, point, 12, usable)
+    usable = usable[0]  # the flags are the month's, the same for every topic
     nowcast = np.zeros(shape, dtype=bool)
     if open_col is not None:
         nowcast[:, open_col] = True
@@ -207,26 +209,22 @@ def monthly_columns(frame: pl.DataFrame, estimates: Estimates, include_partial: 
 
 def _like_for_like(draws: np.ndarray, point: np.ndarray, usable: np.ndarray, month_year: np.ndarray,
                    years: np.ndarray, lag: int):
-    """Growth of each year against ``lag`` years before on the months usable in both (at least MIN_MONTHS):
-    (point, low, high), each (labels, years)."""
-    shape = (point.shape[0], len(years))
-    est, low, high = np.full(shape, np.nan), np.full(shape, np.nan), np.full(shape, np.nan)
+    """Growth of each year against ``lag`` years before, per year on the months usable in both (at least
+    MIN_MONTHS; ``usable`` is per month), as a yearly rate: (point, low, high), each (labels, years)."""
+    est = np.full((point.shape[0], len(years)), np.nan)
+    grown = np.full((draws.shape[0], *est.shape), np.nan)
     shift = 12 * lag
     for k, year in enumerate(years):
         cols = np.flatnonzero(month_year == year)
-        cols = cols[cols >= shift]
-        both = usable[:, cols] & usable[:, cols - shift]  # (labels, months)
-        for label in np.flatnonzero(both.sum(axis=1) >= MIN_MONTHS):
-            now, before = cols[both[label]], cols[both[label]] - shift
-            base = point[label, before].sum()
-            if base <= 0:
-                continue
-            est[label, k] = (point[label, now].sum() / base) ** (1 / lag) - 1
-            with np.errstate(divide="ignore", invalid="ignore"):
-                g = (draws[:, label, now].sum(axis=1) / draws[:, label, before].sum(axis=1)) ** (1 / lag) - 1
-            lo, hi = np.nanpercentile(np.where(np.isfinite(g), g, np.nan), _Q)
-            low[label, k], high[label, k] = min(lo, est[label, k]), max(hi, est[label, k])
-    return est, low, high
+        cols = cols[(cols >= shift)]
+        cols = cols[usable[cols] & usable[cols - shift]]
+        if len(cols) < MIN_MONTHS:
+            continue
+        base = point[:, cols - shift].sum(axis=1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            est[:, k] = np.where(base > 0, (point[:, cols].sum(axis=1) / base) ** (1 / lag) - 1, np.nan)
+            grown[:, :, k] = (draws[:, :, cols].sum(axis=2) / draws[:, :, cols - shift].sum(axis=2)) ** (1 / lag) - 1
+    return (est, *_interval(est, grown))
 
 
 def yearly_columns(frame: pl.DataFrame, monthly: tuple) -> pl.DataFrame:
@@ -246,15 +244,11 @@ def yearly_columns(frame: pl.DataFrame, monthly: tuple) -> pl.DataFrame:
     growth = _like_for_like(draws_m, point_m, usable_m, month_year, years, 1)
     cagr = _like_for_like(draws_m, point_m, usable_m, month_year, years, 3)
     share_draws = draws * share
-    change, c_low, c_high = (np.full(shape, np.nan) for _ in range(3))
-    if shape[1] > 1:
-        ok = ~partial[:, 1:] & ~partial[:, :-1]
-        delta = point[:, 1:] * share[:, 1:] - point[:, :-1] * share[:, :-1]
-        d_draws = share_draws[:, :, 1:] - share_draws[:, :, :-1]
-        lo, hi = np.nanpercentile(d_draws, _Q, axis=0)
-        change[:, 1:] = np.where(ok, delta, np.nan)
-        c_low[:, 1:] = np.where(ok, np.fmin(lo, delta), np.nan)
-        c_high[:, 1:] = np.where(ok, np.fmax(hi, delta), np.nan)
+    change, c_draws = np.full(shape, np.nan), np.full(draws.shape, np.nan)  # share change: complete years only
+    ok = ~partial[:, 1:] & ~partial[:, :-1]
+    change[:, 1:] = np.where(ok, point[:, 1:] * share[:, 1:] - point[:, :-1] * share[:, :-1], np.nan)
+    c_draws[:, :, 1:] = share_draws[:, :, 1:] - share_draws[:, :, :-1]
+    c_low, c_high = _interval(change, c_draws)
     out = _columns(frame, {"papers_est": point, "papers_low": low, "papers_high": high, "share_est": point * share,
                            "share_low": low * share, "share_high": high * share, "yoy_growth_est": growth[0],
                            "yoy_growth_low": growth[1], "yoy_growth_high": growth[2], "cagr_3y_est": cagr[0],

@@ -53,14 +53,18 @@ def _interval(ci) -> str:
 @cli.command("classify-file")
 @click.argument("in_path", metavar="IN", type=click.Path(exists=True))
 @click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False), help="Output JSON lines.")
+@click.option("--summary", "summary_path", type=click.Path(dir_okay=False), default=None,
+              help="Also write the records' topic counts as one group: classified, and corrected for the "
+                   "classifier's measured errors with a 90% interval (JSON).")
 @click.pass_context
-def classify_file_cmd(ctx: click.Context, in_path: str, out_path: str) -> None:
+def classify_file_cmd(ctx: click.Context, in_path: str, out_path: str, summary_path: str | None) -> None:
     """Classify the records of IN (any file backfill reads) with the saved model."""
     from analytics.classify.pipeline import classify_file
 
-    summary = classify_file(settings_from(ctx), in_path, out_path)
+    summary = classify_file(settings_from(ctx), in_path, out_path, summary_path)
     click.echo(f"{summary.records} records classified ({summary.with_topic} with a topic) "
-               f"with {summary.model_version} -> {summary.out}")
+               f"with {summary.model_version} -> {summary.out}" + (f"; summary -> {summary.summary}"
+                                                                  if summary.summary else ""))
 
 
 @cli.command("evaluate")
