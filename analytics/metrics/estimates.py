@@ -213,6 +213,7 @@ def _like_for_like(draws: np.ndarray, point: np.ndarray, usable: np.ndarray, mon
     MIN_MONTHS; ``usable`` is per month), as a yearly rate: (point, low, high), each (labels, years)."""
     est = np.full((point.shape[0], len(years)), np.nan)
     grown = np.full((draws.shape[0], *est.shape), np.nan)
+    compared = np.zeros(len(years), dtype=np.int32)
     shift = 12 * lag
     for k, year in enumerate(years):
         cols = np.flatnonzero(month_year == year)
@@ -220,16 +221,18 @@ def _like_for_like(draws: np.ndarray, point: np.ndarray, usable: np.ndarray, mon
         cols = cols[usable[cols] & usable[cols - shift]]
         if len(cols) < MIN_MONTHS:
             continue
+        compared[k] = len(cols)
         base = point[:, cols - shift].sum(axis=1)
         with np.errstate(divide="ignore", invalid="ignore"):
             est[:, k] = np.where(base > 0, (point[:, cols].sum(axis=1) / base) ** (1 / lag) - 1, np.nan)
             grown[:, :, k] = (draws[:, :, cols].sum(axis=2) / draws[:, :, cols - shift].sum(axis=2)) ** (1 / lag) - 1
-    return (est, *_interval(est, grown))
+    return (est, *_interval(est, grown), compared)
 
 
 def yearly_columns(frame: pl.DataFrame, monthly: tuple) -> pl.DataFrame:
     """``topic_yearly`` plus the estimate columns, from the monthly draws: the year's sum (the current year: to date,
-    with the open month nowcast); growth and 3-year CAGR on the months usable in both years compared."""
+    with the open month nowcast); growth and 3-year CAGR on the months usable in both years compared
+    (``growth_months`` says how many: the current year's growth compares its complete months so far)."""
     point_m, draws_m, usable_m, months = monthly
     month_year = months.astype("datetime64[Y]").astype(int) + 1970
     years = frame["year"].unique(maintain_order=True).to_numpy()
@@ -254,8 +257,10 @@ def yearly_columns(frame: pl.DataFrame, monthly: tuple) -> pl.DataFrame:
                            "yoy_growth_low": growth[1], "yoy_growth_high": growth[2], "cagr_3y_est": cagr[0],
                            "cagr_3y_low": cagr[1], "cagr_3y_high": cagr[2], "share_change_est": change,
                            "share_change_low": c_low, "share_change_high": c_high})
+    months_compared = np.where(np.isnan(growth[0]), 0, growth[3][None, :]).ravel()
     return out.with_columns(trend(pl.col("yoy_growth_low"), pl.col("yoy_growth_high")).alias("trend"),
-                            pl.col("partial").alias("nowcast"))
+                            pl.col("partial").alias("nowcast"),
+                            pl.Series("growth_months", months_compared, dtype=pl.Int32).replace(0, None))
 
 
 def set_estimate(scores: np.ndarray, eras: np.ndarray, calibration: Calibration, seed: int = SEED) -> dict:
