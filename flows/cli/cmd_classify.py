@@ -7,7 +7,6 @@ import json
 import click
 
 from flows.cli.app import cli, settings_from
-from warehouse import Warehouse
 
 
 @cli.command("classify")
@@ -21,6 +20,7 @@ from warehouse import Warehouse
 def classify(ctx: click.Context, all_: bool, refit: bool, embedder: str | None, taxonomy: str | None, as_json: bool) -> None:
     """Classify papers into the taxonomy topics (new and changed papers by default)."""
     from analytics.classify.pipeline import classify_warehouse
+    from warehouse.api import Warehouse
 
     wh = Warehouse(settings_from(ctx))
     summary = classify_warehouse(wh, all=all_, refit=refit, embedder=embedder, taxonomy=taxonomy,
@@ -65,6 +65,7 @@ def classify_file_cmd(ctx: click.Context, in_path: str, out_path: str) -> None:
 def evaluate_cmd(ctx: click.Context, gold: str, papers_path: str | None, as_json: bool) -> None:
     """Per-topic precision / recall / F1 of the saved model against GOLD.jsonl."""
     from analytics.classify.pipeline import evaluate_saved
+    from warehouse.api import Warehouse
 
     settings = settings_from(ctx)
     result = evaluate_saved(settings, gold, papers_path, Warehouse(settings))
