@@ -3,8 +3,9 @@
 Fitting. BERTopic runs on precomputed embeddings with fixed seeds (UMAP ``random_state``; HDBSCAN is
 deterministic), an English stop-word vectorizer and the taxonomy descriptions as its zero-shot
 topic list: papers whose embedding is within ``zeroshot_min_similarity`` of a description form
-that topic's zero-shot subtopic, the others are clustered (UMAP + HDBSCAN) into discovered
-subtopics with c-TF-IDF keywords. ``nr_topics`` stays unset, so no zero-shot topic is merged away.
+that topic's zero-shot subtopic, the others are clustered (UMAP + HDBSCAN, once, on exactly those papers:
+``analytics.subtopics.cluster``) into discovered subtopics with c-TF-IDF keywords (counted with
+``analytics.text.CountVectorizer``: scikit-learn's counts, without its Python tokenizer). ``nr_topics`` stays unset, so no zero-shot topic is merged away.
 UMAP and HDBSCAN cost grows faster than linearly, so ``fit`` uses a fixed-seed sample of at most
 ``max_fit_docs`` papers; every paper, sampled or not, is then assigned by ``transform``.
 
@@ -51,7 +52,7 @@ class SubtopicModel:
     def __init__(self, embedder: Embedder | None = None, seed: int = 42, max_fit_docs: int = 30_000,
                  min_topic_size: int | None = None, min_samples: int = 10, zeroshot_min_similarity: float | None = None,
                  parent_min_similarity: float | None = None, n_neighbors: int = 15, n_components: int = 5,
-                 n_keywords: int = 10, verbose: bool = False) -> None:
+                 n_epochs: int = 100, n_keywords: int = 10, verbose: bool = False) -> None:
         self.embedder = embedder
         self.seed = seed
         self.max_fit_docs = max_fit_docs
@@ -61,13 +62,14 @@ class SubtopicModel:
         self.parent_min_similarity = parent_min_similarity
         self.n_neighbors = n_neighbors
         self.n_components = n_components
+        self.n_epochs = n_epochs
         self.n_keywords = n_keywords
         self.verbose = verbose
 
     # -- fitting ---------------------------------------------------------------------------------
     def _params(self) -> dict:
         names = ("seed", "max_fit_docs", "min_topic_size", "min_samples", "zeroshot_min_similarity",
-                 "parent_min_similarity", "n_neighbors", "n_components", "n_keywords")
+                 "parent_min_similarity", "n_neighbors", "n_components", "n_epochs", "n_keywords")
         return {k: getattr(self, k) for k in names}
 
     def _zeroshot_threshold(self) -> float:
@@ -86,25 +88,20 @@ class SubtopicModel:
 
     def _bertopic(self, n_fit: int, descriptions: list[str]):
         from bertopic import BERTopic
+        from bertopic.dimensionality import BaseDimensionalityReduction
         from bertopic.vectorizers import ClassTfidfTransformer
 
         from analytics.subtopics.backend import EmbedderBackend
-        from analytics.subtopics.cluster import SmallSafeHDBSCAN
+        from analytics.subtopics.cluster import UmapHdbscan
         from analytics.text import CountVectorizer
-        from umap import UMAP
 
         min_size = self.min_topic_size or max(15, n_fit // 500)
         return BERTopic(
             embedding_model=EmbedderBackend(self.embedder),
-            # spectral initialisation needs more points than dimensions: small corpora start at random
-            umap_model=UMAP(n_neighbors=min(self.n_neighbors, n_fit - 1), n_components=self.n_components,
-                            min_dist=0.0, metric="cosine", init="spectral" if n_fit > 50 else "random",
-                            random_state=self.seed, n_jobs=1, low_memory=True),
-            # "leaf" clusters and min_samples well below min_cluster_size: on 30k real abstracts "eom"
-            # found 2 or 46 subtopics depending on the sample (once one blob of 9k papers); leaf finds ~50
-            hdbscan_model=SmallSafeHDBSCAN(min_cluster_size=min_size, min_samples=min(self.min_samples, min_size),
-                                           metric="euclidean", cluster_selection_method="leaf",
-                                           prediction_data=False),
+            umap_model=BaseDimensionalityReduction(),  # the clusterer reduces, once, what it clusters
+            hdbscan_model=UmapHdbscan(n_neighbors=self.n_neighbors, n_components=self.n_components,
+                                      min_cluster_size=min_size, min_samples=min(self.min_samples, min_size),
+                                      n_epochs=self.n_epochs, seed=self.seed),
             vectorizer_model=CountVectorizer(stop_words="english", ngram_range=(1, 2),
                                              min_df=min(5, max(1, n_fit // 1000))),
             ctfidf_model=ClassTfidfTransformer(reduce_frequent_words=True),
