@@ -7,6 +7,8 @@ from typing import Any
 import polars as pl
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
+from reports import estimates
+from reports.wording import growth_cell
 from warehouse.api import Warehouse
 
 TOP_MOVERS = 10
@@ -15,9 +17,15 @@ MOVERS_KEY = "top-movers"
 
 
 def top_movers(wh: Warehouse, n: int = TOP_MOVERS) -> list[dict[str, Any]]:
-    """Topics of the latest complete month, fastest year-on-year growth first (empty without metrics)."""
+    """The topics that moved: with error-corrected metrics, the significant movements of the year the report's
+    overview talks about, as it lists them (growth with its 90% interval); on older metrics, the topics of the
+    latest complete month, fastest year-on-year growth first. Empty without metrics."""
     if not wh.has_table("metrics/topic_monthly"):
         return []
+    if wh.has_table("metrics/topic_yearly"):
+        yearly = wh.scan("metrics/topic_yearly").collect()
+        if estimates.has_estimates(yearly):
+            return _significant_movers(yearly, n)
     monthly = wh.scan("metrics/topic_monthly").filter(~pl.col("partial")).collect()
     if monthly.is_empty():
         return []
@@ -29,6 +37,17 @@ def top_movers(wh: Warehouse, n: int = TOP_MOVERS) -> list[dict[str, Any]]:
              "share": _round(r["share"]), "yoy_growth": _round(r["yoy_growth"]),
              "mom_growth": _round(r.get("mom_growth"))}
             for r in rows.iter_rows(named=True)]
+
+
+def _significant_movers(yearly: pl.DataFrame, n: int) -> list[dict[str, Any]]:
+    years = estimates.years_from_estimates(yearly)
+    year = estimates.latest_growth_year(years, tested=True)
+    return [{"topic": r["topic"], "year": r["year"], "papers": r["papers"], "papers_est": _round(r["est"]),
+             "papers_low": _round(r["low"]), "papers_high": _round(r["high"]), "yoy_growth": _round(r["growth"]),
+             "yoy_growth_low": _round(r["growth_low"]), "yoy_growth_high": _round(r["growth_high"]),
+             "trend": r["trend"],
+             "change": f"{r['topic']} {growth_cell(r['growth'], r['growth_low'], r['growth_high'])}"}
+            for r in estimates.movements(years, year).head(n).iter_rows(named=True)]
 
 
 def _round(value: float | None) -> float | None:
@@ -73,5 +92,6 @@ def publish(wh: Warehouse, flow_name: str, result: dict) -> None:
                              description=f"{flow_name}: what this run did")
     movers = top_movers(wh)
     if movers:
-        create_table_artifact(table=movers, key=MOVERS_KEY,
-                              description=f"Fastest-growing topics in {movers[0]['month']} (year on year)")
+        what = (f"Topics whose papers moved beyond their 90% interval in {movers[0]['year']}" if "year" in movers[0]
+                else f"Fastest-growing topics in {movers[0]['month']} (year on year, untested)")
+        create_table_artifact(table=movers, key=MOVERS_KEY, description=what)

@@ -3,7 +3,9 @@
 Every flow holds the warehouse writer lock for its whole run, so two runs at once never interleave
 their writes: the second one waits up to ``wait_lock`` seconds, then fails with ``WarehouseLocked``
 (saying who holds the lock). A step whose library function is not built, or whose input tables do not
-exist yet, is skipped with the reason, and the run goes on with the steps that can run.
+exist yet, is skipped with the reason, and the run goes on with the steps that can run. A step that fails
+on damaged tables, a full disk or a read-only data root fails with that one line (``flows.failures``).
+SIGTERM or a cancellation ends a run at the next safe point, Cancelled (``flows.graceful``).
 """
 
 from __future__ import annotations
@@ -16,9 +18,14 @@ from prefect import flow, get_run_logger
 
 from flows import artifacts, steps
 from flows.caching import metrics_missing, site_missing
+from flows.failures import known_failure
+from flows.graceful import stoppable
+from flows.prefect_env import quiet_user_errors
 from flows.scaleout import CLASSIFY_BATCH, backfill_on_dask, classify_on_dask, task_runner
 from flows.tasks import aggregate_task, backfill_task, classify_task, harvest_task, report_task
 from warehouse.api import Warehouse, open_warehouse
+
+quiet_user_errors()
 
 NEEDS = {  # step -> tables it reads, with the reason it is skipped when one is absent
     "classify": {"papers": "no papers yet: run `arxiv-trends backfill` or a harvest first"},
@@ -52,7 +59,13 @@ class Steps:
             self.skip(name, reason)
             return None
         started = time.perf_counter()
-        outcome = call()
+        try:
+            outcome = call()
+        except Exception as exc:  # a Dask step's own failure (task failures arrive as states, explained)
+            known = known_failure(exc, self.wh.settings, name)
+            if known is None or known is exc:
+                raise
+            raise known from None
         status = "done"
         if hasattr(outcome, "result") and hasattr(outcome, "is_completed"):  # a Prefect State
             if tolerate_failure and outcome.is_failed():
@@ -62,7 +75,7 @@ class Steps:
                                     "seconds": round(time.perf_counter() - started, 2)}
                 return None
             status = "cached" if outcome.name == "Cached" else "done"
-            outcome = outcome.result()
+            outcome = outcome.result()  # a failed task raises its (already explained) exception here
         self.steps[name] = {"status": status, "reason": None, "summary": outcome,
                             "seconds": round(time.perf_counter() - started, 2),
                             "note": "inputs unchanged since the last run" if status == "cached" else None}
@@ -101,6 +114,7 @@ def _classify(wh: Warehouse, embedder: str, workers: int, dask_address: str | No
 
 
 @flow(name="daily-pipeline")
+@stoppable
 def daily_pipeline(home: str | None = None, harvest: bool = True, report: bool = True, embedder: str = "fast",
                    workers: int = 0, dask_address: str | None = None, wait_lock: float = 0.0,
                    harvest_options: dict[str, Any] | None = None, out_dir: str | None = None,
@@ -123,6 +137,7 @@ def daily_pipeline(home: str | None = None, harvest: bool = True, report: bool =
 
 
 @flow(name="harvest")
+@stoppable
 def harvest_flow(home: str | None = None, harvest_options: dict[str, Any] | None = None,
                  wait_lock: float = 0.0) -> dict:
     """Incremental OAI-PMH harvest of new and changed papers."""
@@ -134,6 +149,7 @@ def harvest_flow(home: str | None = None, harvest_options: dict[str, Any] | None
 
 
 @flow(name="backfill")
+@stoppable
 def backfill_flow(paths: list[str], home: str | None = None, workers: int = 0, dask_address: str | None = None,
                   wait_lock: float = 0.0) -> dict:
     """Bulk import of snapshot files, raw OAI-PMH pages and Atom feeds (parsing on Dask when asked)."""
@@ -149,6 +165,7 @@ def backfill_flow(paths: list[str], home: str | None = None, workers: int = 0, d
 
 
 @flow(name="classify")
+@stoppable
 def classify_flow(home: str | None = None, embedder: str = "fast", workers: int = 0,
                   dask_address: str | None = None, wait_lock: float = 0.0,
                   dask_batch_size: int = CLASSIFY_BATCH) -> dict:
@@ -161,6 +178,7 @@ def classify_flow(home: str | None = None, embedder: str = "fast", workers: int 
 
 
 @flow(name="aggregate")
+@stoppable
 def aggregate_flow(home: str | None = None, wait_lock: float = 0.0) -> dict:
     """Recompute the monthly and yearly metrics tables."""
     wh = open_warehouse(home)
@@ -171,6 +189,7 @@ def aggregate_flow(home: str | None = None, wait_lock: float = 0.0) -> dict:
 
 
 @flow(name="report")
+@stoppable
 def report_flow(home: str | None = None, out_dir: str | None = None, wait_lock: float = 0.0) -> dict:
     """Render the full HTML report site (default ``<home>/reports``)."""
     wh = open_warehouse(home)

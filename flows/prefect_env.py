@@ -15,10 +15,13 @@ already exported (``PREFECT_API_URL`` for a real server, ``PREFECT_HOME``, ...) 
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 
+from warehouse.errors import ArxivTrendsError
 from warehouse.settings import Settings
+from warehouse.stopping import StopRequested
 
 EPHEMERAL_STARTUP_TIMEOUT_S = 120
 
@@ -52,3 +55,22 @@ def configure(settings: Settings | None = None) -> dict[str, str]:
     if settings is not None:  # Prefect creates PREFECT_HOME but not its parents
         Path(os.environ["PREFECT_HOME"]).expanduser().mkdir(parents=True, exist_ok=True)
     return {key: os.environ[key] for key in defaults}
+
+
+class _OneLineUserErrors(logging.Filter):
+    """Prefect logs a failed task or flow run with its traceback. For a user error (damaged tables, a held
+    lock, a bad input), a stop or a termination signal the message says everything: the traceback goes."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if isinstance(exc, (ArxivTrendsError, StopRequested)) or type(exc).__name__ == "TerminationSignal":
+            record.exc_info, record.exc_text = None, None
+        return True
+
+
+def quiet_user_errors() -> None:
+    """Install the filter on the loggers Prefect reports task and flow run failures with (once)."""
+    for name in ("prefect.task_runs", "prefect.flow_runs"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, _OneLineUserErrors) for f in logger.filters):
+            logger.addFilter(_OneLineUserErrors())

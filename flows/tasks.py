@@ -16,6 +16,7 @@ from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from flows.caching import aggregate_key, report_key
+from flows.failures import known_failure
 from flows.steps import entry_point
 from warehouse.api import Warehouse
 
@@ -30,6 +31,18 @@ def _network_failure(task, task_run, state) -> bool:
 
     exc = state.result(raise_on_failure=False)
     return isinstance(exc, (GaveUp, httpx.TransportError))
+
+
+def call(key: str, wh: Warehouse, *args: Any, **kwargs: Any) -> Any:
+    """The library entry point ``key``; a failure that is not a bug (damaged tables, a full disk, a read-only data
+    root) is raised as its one-line ``ArxivTrendsError``, which Prefect then logs without a traceback."""
+    try:
+        return entry_point(key)(wh, *args, **kwargs)
+    except Exception as exc:
+        known = known_failure(exc, wh.settings, key)
+        if known is None or known is exc:
+            raise
+        raise known from None
 
 
 def harvest_options(options: dict[str, Any] | None):
@@ -55,38 +68,37 @@ def harvest_task(wh: Warehouse, options: dict[str, Any] | None = None) -> dict:
     """Incremental OAI-PMH harvest (resumes from its checkpoint when retried)."""
     opts = harvest_options(options)
     opts.progress = get_run_logger().info
-    return entry_point("harvest")(wh, opts).as_dict()
+    return call("harvest", wh, opts).as_dict()
 
 
 @task(name="harvest-api-query", retries=HARVEST_RETRIES, retry_delay_seconds=HARVEST_RETRY_DELAYS_S,
       retry_condition_fn=_network_failure, cache_policy=NO_CACHE)
 def harvest_query_task(wh: Warehouse, query: str, max_results: int) -> dict:
-    return entry_point("harvest_query")(wh, query, max_results).as_dict()
+    return call("harvest_query", wh, query, max_results).as_dict()
 
 
 @task(name="backfill-files", cache_policy=NO_CACHE)
 def backfill_task(wh: Warehouse, paths: list[str]) -> dict:
-    return entry_point("backfill")(wh, paths, progress=False).as_dict()
+    return call("backfill", wh, paths, progress=False).as_dict()
 
 
 @task(name="classify-new-papers", cache_policy=NO_CACHE)
 def classify_task(wh: Warehouse, embedder: str = "fast", all: bool = False, refit: bool = False) -> dict:
-    return entry_point("classify")(wh, all=all, refit=refit, embedder=embedder,
-                                   progress=get_run_logger().info).as_dict()
+    return call("classify", wh, all=all, refit=refit, embedder=embedder, progress=get_run_logger().info).as_dict()
 
 
 @task(name="aggregate-metrics", cache_key_fn=aggregate_key, cache_expiration=CACHE_EXPIRATION,
       persist_result=True, result_serializer="json")
 def aggregate_task(wh: Warehouse, include_partial: bool = False) -> dict:
     """Recompute the metrics; skipped (cached) when papers, classifications and the day are unchanged."""
-    return entry_point("aggregate")(wh, include_partial=include_partial).as_dict()
+    return call("aggregate", wh, include_partial=include_partial).as_dict()
 
 
 @task(name="build-report", cache_key_fn=report_key, cache_expiration=CACHE_EXPIRATION,
       persist_result=True, result_serializer="json")
 def report_task(wh: Warehouse, out_dir: str | None = None) -> dict:
     """Render the HTML site; skipped (cached) when the tables it renders are unchanged and it still exists."""
-    return entry_point("report")(wh, out_dir).as_dict()
+    return call("report", wh, out_dir).as_dict()
 
 
 # -- batch tasks for a Dask cluster: pure functions of their inputs, no warehouse writes -----------------

@@ -21,7 +21,7 @@ import plotly
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
-from reports.charts import Link, write_csv
+from reports.charts import Link, Num, write_csv
 from reports.inputs import ReportError, load_inputs
 from reports.pages import Page, all_pages, topic_filename
 from warehouse.api import Warehouse
@@ -50,16 +50,26 @@ class ReportSummary:
         return asdict(self)
 
 
-def _cell(value: str | Link) -> Markup | str:
+def _cell(value: str | Link | Num) -> Markup | str:
     if isinstance(value, Link):
         return Markup('<a href="{}">{}</a>').format(value.href, value.text)
+    if isinstance(value, Num):
+        return Markup('<span class="muted">{}</span>').format(value.text) if value.muted else value.text
     return value
+
+
+def _cell_attrs(value: str | Link | Num) -> Markup:
+    """A sortable cell's value for the table sorter (``data-value``); text cells sort by their text."""
+    if isinstance(value, Num) and value.value is not None:
+        return Markup(' data-value="{}"').format(repr(float(value.value)))
+    return Markup("")
 
 
 def _environment() -> Environment:
     env = Environment(loader=PackageLoader("reports", "templates"), autoescape=True, undefined=StrictUndefined,
                       keep_trailing_newline=True)
     env.globals["cell"] = _cell
+    env.globals["cell_attrs"] = _cell_attrs
     return env
 
 
@@ -137,7 +147,7 @@ def _render(folder: Path, pages: list[Page], topics: list[tuple[str, str]], gene
     for page in pages:
         html = template.render(page=page, topic_links=topic_links, generated_at=generated_at)
         (folder / page.filename).write_text(html, encoding="utf-8")
-        for item in page.downloads:
+        for item in [*page.downloads, *(c.table for c in page.charts if c.table)]:
             write_csv(item.data, folder / item.csv_name)
 
 
@@ -162,7 +172,7 @@ def build_site(wh: Warehouse, out_dir: str | os.PathLike | None = None,
             files = [p for p in build.rglob("*") if p.is_file()]
             summary = ReportSummary(
                 out_dir=str(out), generated_at=stamp, pages=len(pages),
-                charts=sum(len(p.charts) for p in pages),
+                charts=sum(p.figure_count for p in pages),
                 csv_files=sum(1 for p in files if p.suffix == ".csv"), files=len(files),
                 total_bytes=sum(p.stat().st_size for p in files), seconds=0.0,
                 missing_tables=inputs.missing)

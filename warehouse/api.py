@@ -1,4 +1,9 @@
-"""The read/write API over the data root: ``open_warehouse(home)`` for notebooks, the CLI and the flows."""
+"""The read/write API over the data root: ``open_warehouse(home)`` for notebooks, the CLI and the flows.
+
+The readers that return data (``read``, ``papers``, ``topic_monthly()``, ...) turn a damaged table file into
+``TableDamaged``, one line naming the file and pointing at ``arxiv-trends verify`` / ``repair``, whether the
+damage shows before reading (a missing or resized file) or only while decoding (changed bytes).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,8 @@ from typing import TYPE_CHECKING, Iterable, Iterator, Sequence
 
 import polars as pl
 
+from warehouse.integrity import VerifyReport, diagnose, verify_tables
+from warehouse.errors import TableDamaged
 from warehouse.settings import Settings
 from warehouse.tables import open_lock, open_store
 
@@ -61,7 +68,28 @@ class Warehouse:
         lf = self.scan(name)
         if columns is not None:
             lf = lf.select(list(columns))
-        return lf.collect().to_pandas()
+        return self.collect(lf, [name]).to_pandas()
+
+    def collect(self, lf: pl.LazyFrame, tables: Sequence[str]) -> pl.DataFrame:
+        """``lf.collect()``; a failure that damage in ``tables`` explains becomes ``TableDamaged``."""
+        try:
+            return lf.collect()
+        except TableDamaged:
+            raise
+        except Exception:
+            found = self.diagnose(tables, found_by="read")
+            if found is not None:
+                raise found from None
+            raise
+
+    # -- integrity -----------------------------------------------------------------------------
+    def verify(self, tables: Sequence[str] | None = None) -> VerifyReport:
+        """Read every file of the current versions (of ``tables``, default all) against its checksum."""
+        return verify_tables(self.tables, tables)
+
+    def diagnose(self, tables: Sequence[str] | None = None, found_by: str = "a command") -> TableDamaged | None:
+        """After a failure: the damage in ``tables`` (default all) as a ``TableDamaged``, or None if intact."""
+        return diagnose(self.tables, self.settings, tables, found_by)
 
     # -- papers --------------------------------------------------------------------------------
     def scan_papers(self) -> pl.LazyFrame:
@@ -85,12 +113,14 @@ class Warehouse:
         if categories is not None:
             wanted = list(categories)
             lf = lf.filter(pl.col("categories").list.eval(pl.element().is_in(wanted)).list.any())
+        tables = ["papers"]
         if topics is not None:
             ids = self.scan("classifications").filter(pl.col("topic").is_in(list(topics))).select("id").unique()
             lf = lf.join(ids, on="id", how="semi")
+            tables.append("classifications")
         if columns is not None:
             lf = lf.select(list(columns))
-        return lf.collect().to_pandas()
+        return self.collect(lf, tables).to_pandas()
 
     # -- derived tables ------------------------------------------------------------------------
     def classifications(self) -> pd.DataFrame:

@@ -18,7 +18,7 @@ from warehouse.api import Warehouse
 from warehouse.errors import InputError
 from warehouse.ingest import IngestStats, batches_from_records, ingest_batches, stderr_progress
 from warehouse.sources.batch import RawBatch, prefetch, read_head
-from warehouse.state import record_run
+from warehouse.state import record_inputs, record_run
 
 Detected = tuple[Path, str, str, str]  # (path, format, parser module, default source label)
 ReadFiles = Callable[[list[Detected]], Iterator[Iterable[RawBatch]]]
@@ -117,4 +117,5 @@ def backfill_paths(wh: Warehouse, paths: Iterable[str | Path], progress: bool = 
                               seconds=round(time.perf_counter() - started, 2))
     record_run(wh.settings, "backfill", files=len(files), read=summary.read, inserted=summary.inserted,
                updated=summary.updated, quarantined=summary.quarantined)
+    record_inputs(wh.settings, files)  # what `arxiv-trends repair` re-reads to rebuild papers
     return summary

@@ -3,7 +3,8 @@
 Layout under ``<url>/warehouse/``::
 
     .versions/<name>/<n>/<files>      data files, written once, never modified
-    _manifests/<name>.json            {"version": n, "files": [paths relative to the warehouse], ...}
+    _manifests/<name>.json            {"version": n, "files": [paths relative to the warehouse],
+                                       "digests"/"sizes"/"rows": {path: ...}, "previous": {...}, ...}
     _lock.json                        the writer's lease (see ``LeaseLock``)
 
 A table is exactly the files its manifest lists. A commit uploads every new file of version ``n`` and
@@ -21,7 +22,6 @@ files, and each backend's usual environment: ``AWS_*`` for s3fs, ...).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -36,10 +36,11 @@ from urllib.parse import unquote
 
 import polars as pl
 
-from warehouse.errors import WarehouseLocked
+from warehouse.errors import TableDamaged, WarehouseLocked
 from warehouse.settings import LOCK_STALE_ENV, Settings
-from warehouse.tables import (VERSIONS_DIR, Abandon, BaseTableStore, TableVersion, VersionBuilder, WriterLock,
-                              command_line, path_order, update_with_file, utc_now_iso)
+from warehouse.stopping import commit_section
+from warehouse.tables import (VERSIONS_DIR, Abandon, BaseTableStore, Damage, FileSum, TableVersion, VersionBuilder,
+                              WriterLock, command_line, path_order, utc_now_iso)
 
 MANIFESTS_DIR = "_manifests"
 LEASE_NAME = "_lock.json"
@@ -61,10 +62,7 @@ def _is_local(fs) -> bool:
     return isinstance(fs, LocalFileSystem)
 
 
-def file_digest(path: Path) -> str:
-    digest = hashlib.blake2b(digest_size=16)
-    update_with_file(digest, path)
-    return digest.hexdigest()
+SUM_KEYS = (("digests", "blake2b"), ("sizes", "bytes"), ("rows", "rows"))  # manifest field -> FileSum key
 
 
 class ManifestVersion(TableVersion):
@@ -79,15 +77,18 @@ class ManifestVersion(TableVersion):
         return (self.manifest.get("digests") or {}).get(self.entries[rel])
 
 
-class _ManifestBuilder(VersionBuilder):
-    def __init__(self, name: str, folder: Path, base: ManifestVersion | None):
-        super().__init__(name, folder, base)
-        self.reused: dict[str, str] = {}  # table-relative path -> entry (path under the warehouse root)
+def _sums_of(manifest: dict[str, Any], entries: dict[str, str]) -> dict[str, FileSum] | None:
+    """``FileSum`` per file from the manifest's ``digests``/``sizes``/``rows`` (None: none recorded)."""
+    if not manifest.get("digests"):
+        return None
+    return {rel: {key: (manifest.get(field) or {}).get(entry) for field, key in SUM_KEYS}
+            for rel, entry in entries.items()}
 
-    def reuse(self, rel: str) -> None:
-        """Reference the current version's file ``rel`` in the new manifest (nothing is copied)."""
-        self._base_has(rel)
-        self.reused[rel] = self.base.entries[rel]
+
+class _ManifestBuilder(VersionBuilder):
+    def reuse(self, rel: str, source: TableVersion | None = None) -> None:
+        """Reference file ``rel`` of ``source`` (default: the current version) in the new manifest (no copy)."""
+        self._source(rel, source)
 
 
 class ManifestTableStore(BaseTableStore):
@@ -138,16 +139,27 @@ class ManifestTableStore(BaseTableStore):
             raw = self.fs.cat_file(self.manifest_path(name))
         except FileNotFoundError:
             return None
-        manifest = json.loads(raw)
+        try:
+            manifest = json.loads(raw)
+            version = int(manifest["version"])
+            files = list(manifest["files"])
+        except (ValueError, KeyError, TypeError):
+            raise TableDamaged([Damage(name, "has an unreadable manifest", f"{MANIFESTS_DIR}/{name}.json",
+                                       location=self.url_of(self.manifest_path(name)), kind="version")]) from None
         if manifest.get("format", MANIFEST_FORMAT) > MANIFEST_FORMAT:
             raise ValueError(f"table {name!r} at {self.location} was written by a newer arxiv-trends "
                              f"(manifest format {manifest['format']})")
+        if version < 1 or not all(isinstance(f, str) for f in files):
+            raise TableDamaged([Damage(name, "has an unreadable manifest", f"{MANIFESTS_DIR}/{name}.json",
+                                       location=self.url_of(self.manifest_path(name)), kind="version")])
         return manifest
 
     def current(self, name: str) -> ManifestVersion | None:
         manifest = self.read_manifest(name)
-        if manifest is None:
-            return None
+        return None if manifest is None else self._version(name, manifest)
+
+    def _version(self, name: str, manifest: dict[str, Any]) -> ManifestVersion:
+        """The version a manifest (or the ``previous`` part of one) describes."""
         number = int(manifest["version"])
         prefix = f"{VERSIONS_DIR}/{name}/"
         entries: dict[str, str] = {}
@@ -159,7 +171,22 @@ class ManifestTableStore(BaseTableStore):
             entries[rest] = entry
         files = {rel: self._abs(entry) for rel, entry in entries.items()}
         stamp = f"{number:06d}@{manifest.get('committed_at', '')}"
-        return ManifestVersion(name, number, files, stamp, self._scan_files, manifest=manifest, entries=entries)
+        return ManifestVersion(name, number, files, stamp, self._scan_files, sums=_sums_of(manifest, entries),
+                               manifest=manifest, entries=entries)
+
+    def versions(self, name: str) -> list[TableVersion]:
+        """The current version and the one before it (the manifest keeps both lists of files)."""
+        try:
+            manifest = self.read_manifest(name)
+        except TableDamaged:
+            return []
+        if manifest is None:
+            return []
+        out = [self._version(name, manifest)]
+        previous = manifest.get("previous")
+        if previous and previous.get("files"):
+            out.append(self._version(name, {**previous, "committed_at": f"previous-of-{manifest['version']}"}))
+        return out
 
     def exists(self, name: str) -> bool:
         path = self.manifest_path(name)
@@ -179,6 +206,29 @@ class ManifestTableStore(BaseTableStore):
             if rel.endswith(".json") and not rel.rsplit("/", 1)[-1].startswith("."):
                 names.append(rel[:-len(".json")])
         return sorted(names)
+
+    def _stat(self, location: str) -> tuple[int, int | None] | None:
+        self.fs.invalidate_cache(location)
+        try:
+            return int(self.fs.info(location)["size"]), None
+        except FileNotFoundError:
+            return None
+
+    def _open(self, location: str):
+        return self.fs.open(location, "rb")
+
+    def export(self, location: str, target: Path) -> None:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        self.fs.get_file(location, str(target))
+
+    def retire(self, name: str) -> None:
+        """Delete the table's manifest: the table is then absent (its files go with the next commits' pruning)."""
+        with self.lock(), commit_section():
+            self.lock.confirm()
+            try:
+                self.fs.rm_file(self.manifest_path(name))
+            except FileNotFoundError:
+                pass
 
     def _digest_contents(self, digest, version: ManifestVersion, rel: str) -> None:
         """The digest the manifest records for the file (nothing is downloaded)."""
@@ -221,8 +271,11 @@ class ManifestTableStore(BaseTableStore):
     @contextmanager
     def new_version(self, name: str) -> Iterator[VersionBuilder]:
         with self.lock():
-            base = self.current(name)
-            number = (base.number if base else 0) + 1
+            try:
+                base = self.current(name)
+                number = (base.number if base else 0) + 1
+            except TableDamaged:  # an unreadable manifest: a full rewrite may still replace the table
+                base, number = (lambda: self.current(name)), self._highest_number(name) + 1
             safe = name.replace("/", "__")
             staging = self.staging_dir / f"{safe}-{number:06d}-{os.getpid()}"
             shutil.rmtree(staging, ignore_errors=True)
@@ -238,30 +291,44 @@ class ManifestTableStore(BaseTableStore):
                 shutil.rmtree(staging, ignore_errors=True)
             self._prune(name, manifest)
 
+    def _highest_number(self, name: str) -> int:
+        versions = self._abs(f"{VERSIONS_DIR}/{name}")
+        self.fs.invalidate_cache(versions)
+        try:
+            children = self.fs.ls(versions, detail=False)
+        except FileNotFoundError:
+            return 0
+        names = [child.rstrip("/").rsplit("/", 1)[-1] for child in children]
+        return max((int(n) for n in names if n.isdigit()), default=0)
+
     def _commit(self, name: str, number: int, builder: _ManifestBuilder) -> dict[str, Any]:
         """Upload the new files of version ``number``, then write its manifest (the commit point)."""
-        base: ManifestVersion | None = builder.base
         folder = f"{VERSIONS_DIR}/{name}/{number:06d}"
         self._remove(self._abs(folder))  # files of a writer killed before its manifest: never referenced
         new = {p.relative_to(builder.folder).as_posix(): p for p in sorted(builder.folder.rglob("*")) if p.is_file()}
-        entries = {rel: entry for rel, entry in builder.reused.items() if rel not in new}
-        digests = {entry: base.manifest.get("digests", {}).get(entry) for entry in entries.values()} if base else {}
-        for rel, path in new.items():
+        entries = {rel: source.entries[rel] for rel, source in builder.reused.items() if rel not in new}
+        for rel in new:
             entries[rel] = f"{folder}/{rel}"
-            digests[entries[rel]] = file_digest(path)
+        sums = builder.sums()  # hashes the new files; reused ones keep what their manifest recorded
         if new:
             self.upload([str(p) for p in new.values()], [self._abs(entries[rel]) for rel in new])
-        self.lock.confirm()
+        try:
+            base = builder.base
+        except TableDamaged:  # replacing a table whose manifest is unreadable: no previous version to keep
+            base = None
         manifest = {
             "format": MANIFEST_FORMAT,
             "table": name,
             "version": number,
             "files": [entries[rel] for rel in sorted(entries, key=path_order)],
-            "digests": {entry: digest for entry, digest in digests.items() if digest},
+            **_sum_fields({entries[rel]: sums.get(rel) or {} for rel in entries}),
             "committed_at": datetime.now(timezone.utc).isoformat(timespec="microseconds"),
-            "previous": {"version": base.number, "files": base.manifest["files"]} if base else None,
+            "previous": ({"version": base.number, "files": base.manifest["files"],
+                          **{field: base.manifest.get(field) or {} for field, _ in SUM_KEYS}} if base else None),
         }
-        self.put_object(self.manifest_path(name), json.dumps(manifest, indent=1).encode("utf-8"))
+        with commit_section():  # a stop request (SIGTERM) waits for the lease check and the manifest PUT
+            self.lock.confirm()
+            self.put_object(self.manifest_path(name), json.dumps(manifest, indent=1).encode("utf-8"))
         return manifest
 
     def upload(self, local_paths: list[str], paths: list[str]) -> None:
@@ -313,6 +380,11 @@ class ManifestTableStore(BaseTableStore):
                 self._remove(child)
             elif stale:
                 self.fs.rm(stale)
+
+
+def _sum_fields(sums: dict[str, FileSum]) -> dict[str, dict]:
+    """The manifest's ``digests``, ``sizes`` and ``rows`` (entry -> value) from a ``FileSum`` per entry."""
+    return {field: {entry: s[key] for entry, s in sums.items() if s.get(key) is not None} for field, key in SUM_KEYS}
 
 
 def _hive_keys(rel: str) -> dict[str, str]:

@@ -48,3 +48,32 @@ def record_run(settings: Settings, kind: str, **info: Any) -> None:
     runs = last_runs(settings)
     runs[kind] = {"finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), **info}
     write_json_atomic(_runs_path(settings), runs)
+
+
+def _inputs_path(settings: Settings) -> Path:
+    return settings.state_dir / "inputs.json"
+
+
+def recorded_inputs(settings: Settings) -> list[dict[str, Any]]:
+    """Every file ``backfill`` imported (``path, bytes, mtime_ns, imported_at``), first import first: what a
+    repair re-reads to rebuild ``papers`` (with the harvested pages under ``raw/``)."""
+    try:
+        data = json.loads(_inputs_path(settings).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    return data if isinstance(data, list) else []
+
+
+def record_inputs(settings: Settings, paths: list[Path]) -> None:
+    """Remember the files of a finished backfill (one entry per path; a re-import updates size and time)."""
+    entries = {e["path"]: e for e in recorded_inputs(settings) if isinstance(e, dict) and "path" in e}
+    now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    for path in paths:
+        resolved = Path(path).resolve()
+        if resolved.is_relative_to(settings.raw_dir.resolve()):
+            continue  # harvested pages are found under raw/ anyway
+        stat = resolved.stat()
+        old = entries.get(str(resolved), {})
+        entries[str(resolved)] = {"path": str(resolved), "bytes": stat.st_size, "mtime_ns": stat.st_mtime_ns,
+                                  "imported_at": old.get("imported_at", now)}
+    write_json_atomic(_inputs_path(settings), list(entries.values()))

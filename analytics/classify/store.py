@@ -66,7 +66,16 @@ def new_version(embedder_name: str, taxonomy_digest: str, models_dir: Path | Non
 
 def read_current(settings: Settings) -> dict | None:
     path = settings.models_dir / CURRENT_FILE
-    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
+    if not path.exists():
+        return None
+    try:
+        current = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(current.get("version"), str):
+            raise ValueError("no model version in it")
+    except (ValueError, AttributeError) as exc:
+        raise ArxivTrendsError(f"{path} is unreadable ({exc}); `arxiv-trends repair` moves it aside, then "
+                               "`arxiv-trends classify` fits a new model") from None
+    return current
 
 
 def save_bundle(bundle: ClassifierBundle, taxonomy_source: str) -> Path:

@@ -12,7 +12,7 @@ once as a use case or a baseline. So a pattern found only in the abstract counts
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import polars as pl
@@ -80,10 +80,26 @@ class RuleResult:
     scores: np.ndarray  # (n, topics), 1 - exp(-max(0, raw))
     raw: np.ndarray  # (n, topics), signed sum of weights
     hits: dict[tuple[int, int], tuple[str, ...]]  # (row, topic index) -> fired include patterns
+    texts: dict[tuple[int, int], tuple[str, ...]] = field(default_factory=dict)  # -> matched text (keep_text)
 
     def fired(self, row: int) -> dict[str, list[str]]:
         """``{topic id: [pattern, ...]}`` for one paper: why the rules scored it."""
         return {self.topic_ids[t]: list(p) for (r, t), p in self.hits.items() if r == row}
+
+    def matched(self, row: int) -> dict[str, list[str]]:
+        """``{topic id: [phrase, ...]}``: the words of title and abstract the fired patterns matched (only when
+        scored with ``keep_text=True``), for showing a reader why a paper counts for a topic."""
+        return {self.topic_ids[t]: list(p) for (r, t), p in self.texts.items() if r == row}
+
+
+def _matched_text(snippets: list[str], fired: set[int], holds: dict[str, set[int]]) -> tuple[str, ...]:
+    """The snippets holding a fired pattern, each once (case-insensitively), in the order they occur."""
+    seen: dict[str, str] = {}
+    for snippet in snippets:
+        key = snippet.lower()
+        if key not in seen and fired & holds[key]:
+            seen[key] = snippet
+    return tuple(seen.values())
 
 
 class RuleEngine:
@@ -100,15 +116,17 @@ class RuleEngine:
             self._patterns.append([(re.compile(p.pattern, re.IGNORECASE), p.weight, inc, p.title_only) for p, inc in pats])
             self._combined.append("(?i)" + "|".join(f"(?:{_rust(p.pattern)})" for p, _ in pats) if pats else None)
 
-    def score(self, papers: pl.DataFrame) -> RuleResult:
+    def score(self, papers: pl.DataFrame, keep_text: bool = False) -> RuleResult:
+        """Rule scores of every paper and topic; ``keep_text`` also keeps the matched phrases (``matched``)."""
         n = papers.height
         raw = self._category_prior(papers)
         hits: dict[tuple[int, int], tuple[str, ...]] = {}
+        texts: dict[tuple[int, int], tuple[str, ...]] = {}
         found = self._snippets(papers)
         for t, comb in enumerate(self._combined):
             if comb is None:
                 continue
-            in_title, in_abstract = self._counts(t, found[t], n)
+            in_title, in_abstract, holds = self._counts(t, found[t], n)
             total = np.zeros(n)
             fired = np.zeros((n, len(self._patterns[t])), dtype=bool)
             for k, (_rx, weight, include, title_only) in enumerate(self._patterns[t]):
@@ -121,7 +139,9 @@ class RuleEngine:
                 fired[:, k] = include & (title_hit | abstract_hit)
             raw[:, t] += total
             self._record_hits(t, fired, hits)
-        return RuleResult(list(self.taxonomy.ids), 1.0 - np.exp(-np.maximum(raw, 0.0)), raw, hits)
+            if keep_text:
+                self._record_texts(t, fired, found[t], holds, texts)
+        return RuleResult(list(self.taxonomy.ids), 1.0 - np.exp(-np.maximum(raw, 0.0)), raw, hits, texts)
 
     def _snippets(self, papers: pl.DataFrame) -> dict[int, tuple[pl.DataFrame, pl.DataFrame]]:
         """Per topic, ``(row, snippet)`` of every match of its combined regex in the titles and in the abstracts.
@@ -150,8 +170,10 @@ class RuleEngine:
                          for name in ("title", "abstract"))
                 for t, comb in enumerate(self._combined) if comb is not None}
 
-    def _counts(self, t: int, found: tuple[pl.DataFrame, pl.DataFrame], n: int) -> tuple[np.ndarray, np.ndarray]:
-        """(papers, patterns) counts of matched snippets holding each pattern, in the title and in the abstract.
+    def _counts(self, t: int, found: tuple[pl.DataFrame, pl.DataFrame], n: int
+                ) -> tuple[np.ndarray, np.ndarray, dict[str, set[int]]]:
+        """(papers, patterns) counts of matched snippets holding each pattern, in the title and in the abstract,
+        and the patterns each snippet (lower-cased) holds.
 
         Each distinct snippet (ignoring case) is searched with every pattern of the topic in Python, so a
         snippet such as "large language models" also counts for a nested pattern such as "language models?"."""
@@ -171,7 +193,8 @@ class RuleEngine:
             per_key = sp.csr_matrix((np.ones(len(key), dtype=np.int64), (pairs["row"].to_numpy(), key)),
                                     shape=(n, len(first)))
             out.append(np.asarray(per_key @ contains))
-        return out[0], out[1]
+        holds = {key: set(np.flatnonzero(row).tolist()) for key, row in zip(first, contains)}
+        return out[0], out[1], holds
 
     def _record_hits(self, t: int, fired: np.ndarray, hits: dict[tuple[int, int], tuple[str, ...]]) -> None:
         """``hits[(row, t)]``: the fired include patterns of each paper, in the taxonomy's order."""
@@ -183,6 +206,20 @@ class RuleEngine:
         named = [tuple(patterns[k] for k in np.flatnonzero(combo)) for combo in combos]
         for row, combo in zip(rows.tolist(), which.ravel().tolist()):
             hits[(row, t)] = named[combo]
+
+    @staticmethod
+    def _record_texts(t: int, fired: np.ndarray, found: tuple[pl.DataFrame, pl.DataFrame],
+                      holds: dict[str, set[int]], texts: dict[tuple[int, int], tuple[str, ...]]) -> None:
+        """``texts[(row, t)]``: the matched phrases of each paper that hold a fired pattern (``keep_text``)."""
+        rows = np.flatnonzero(fired.any(axis=1))
+        if not len(rows):
+            return
+        met = pl.concat([p.with_columns(pl.lit(f, pl.Int8).alias("field")) for f, p in enumerate(found)])
+        per_row = (met.filter(pl.col("row").is_in(rows.tolist())).sort("row", "field", maintain_order=True)
+                   .group_by("row", maintain_order=True).agg("snippet"))
+        snippets = dict(zip(per_row["row"].to_list(), per_row["snippet"].to_list()))
+        for row in rows.tolist():
+            texts[(row, t)] = _matched_text(snippets.get(row, []), set(np.flatnonzero(fired[row]).tolist()), holds)
 
     def _category_prior(self, papers: pl.DataFrame) -> np.ndarray:
         """Per paper and topic, the summed weights of the topic's category hints that match any of its categories."""

@@ -1,7 +1,8 @@
 """``arxiv-trends``: importing this package registers every command on the click group."""
 
 from flows.cli.app import cli
-from flows.cli import cmd_warehouse, cmd_harvest, cmd_classify, cmd_aggregate, cmd_report, cmd_pipeline  # noqa: F401
+from flows.cli import (cmd_aggregate, cmd_classify, cmd_harvest, cmd_integrity, cmd_pipeline,  # noqa: F401
+                       cmd_report, cmd_warehouse)
 
 __all__ = ["cli"]
 

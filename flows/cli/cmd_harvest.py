@@ -11,6 +11,7 @@ from flows.cli.app import cli, settings_from
 from warehouse.errors import InputError
 from warehouse.harvest.defaults import DEFAULT_API_ENDPOINT, DEFAULT_OAI_ENDPOINT, DEFAULT_SETS
 from warehouse.sources.oai import PREFIXES
+from warehouse.stopping import StopRequested
 
 _DAY = click.DateTime(formats=["%Y-%m-%d"])
 
@@ -87,7 +88,7 @@ def harvest(ctx: click.Context, from_date: datetime | None, until_date: datetime
                               window_days=window_days, retry=retry, progress=_progress)
         try:
             summary = harvest_oai(wh, opts)
-        except KeyboardInterrupt:
+        except (KeyboardInterrupt, StopRequested):
             stream = Stream(opts.endpoint, opts.prefix, opts.sets, tuple(sorted(opts.categories)))
             _progress(f"harvest interrupted; its checkpoint is in {stream.folder(wh.settings)}: "
                       "run the same command again to resume from the last page")

@@ -14,6 +14,7 @@ import click
 from flows.cli.app import cli, settings_from
 from flows.prefect_env import configure
 from warehouse.errors import ArxivTrendsError
+from warehouse.stopping import StopRequested
 
 
 def _format_step(name: str, step: dict) -> str:
@@ -50,12 +51,17 @@ def run(ctx: click.Context, no_harvest: bool, no_report: bool, embedder: str, wo
     """The daily pipeline as Prefect flows: harvest -> classify new -> aggregate -> report."""
     settings = settings_from(ctx)
     configure(settings)
+    from prefect.exceptions import CancelledRun
+
     from flows.pipeline import daily_pipeline
 
     options = {key: value for key, value in (("endpoint", endpoint), ("delay", delay)) if value is not None}
-    result = daily_pipeline(home=settings.location, harvest=not no_harvest, report=not no_report,
-                            embedder=embedder, workers=workers, dask_address=dask_address, wait_lock=wait_lock,
-                            harvest_options=options or None)
+    try:
+        result = daily_pipeline(home=settings.location, harvest=not no_harvest, report=not no_report,
+                                embedder=embedder, workers=workers, dask_address=dask_address, wait_lock=wait_lock,
+                                harvest_options=options or None)
+    except CancelledRun:  # SIGTERM or a cancellation: the flow stopped at a safe point and said so
+        raise StopRequested("SIGTERM or a Prefect cancellation") from None
     if as_json:
         click.echo(json.dumps(result, sort_keys=True, default=str))
     else:

@@ -17,7 +17,7 @@ from flows.cli.app import cli, settings_from
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.pass_context
 def report(ctx: click.Context, out_dir: str | None, generated_at: str | None, as_json: bool) -> None:
-    """Render the HTML trend reports: overview, one page per topic, data coverage."""
+    """Render the HTML trend reports: overview, one page per topic, what's new, data coverage."""
     from reports import build_site
     from warehouse.api import Warehouse
 

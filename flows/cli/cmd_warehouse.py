@@ -7,6 +7,7 @@ import json
 import click
 
 from flows.cli.app import cli, settings_from
+from warehouse.errors import ArxivTrendsError
 
 
 @cli.command()
@@ -55,14 +56,23 @@ def backfill(ctx: click.Context, paths: tuple[str, ...], as_json: bool, quiet: b
 @click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
 @click.pass_context
 def status(ctx: click.Context, as_json: bool) -> None:
-    """What the warehouse holds: papers by source and year, tables, last runs, classifier version."""
+    """What the warehouse holds: papers by source and year, tables, last runs, classifier version, integrity
+    (exit code 1 when damage is known)."""
     from warehouse.api import Warehouse
     from warehouse.status import status as warehouse_status
 
     info = warehouse_status(Warehouse(settings_from(ctx)))
     if as_json:
         click.echo(json.dumps(info, indent=2, default=str))
-        return
+    else:
+        _print_status(info)
+    problems = len(info["integrity"]["damage"]) + len(info["integrity"]["unreadable"])
+    if problems:
+        raise ArxivTrendsError(f"{problems} damaged or unreadable table file(s) (listed above): "
+                               "`arxiv-trends repair` restores them")
+
+
+def _print_status(info: dict) -> None:
     click.echo(f"data root: {info['home']}")
     if info.get("local_dir"):
         click.echo(f"local working folder: {info['local_dir']}")
@@ -75,14 +85,38 @@ def status(ctx: click.Context, as_json: bool) -> None:
         click.echo("  by year:   " + ", ".join(f"{k} {v:,}" for k, v in info["by_year"].items()))
         click.echo("  trend date from: " + ", ".join(f"{k} {v:,}" for k, v in info["by_date_source"].items()))
     for name, rows in info["tables"].items():
-        click.echo(f"table {name}: {rows:,} rows")
+        click.echo(f"table {name}: " + (f"{rows:,} rows" if rows is not None else "unreadable (see below)"))
     if "classifier" in info:
         c = info["classifier"]
-        ci = c.get("macro_f1_ci")
-        f1 = f", dev macro F1 {c['macro_f1']:.3f}" if c.get("macro_f1") is not None else ""
-        f1 += f" (95% CI {ci[0]:.3f}–{ci[1]:.3f})" if f1 and ci else ""
-        click.echo(f"classifier: {c.get('version')} ({c.get('embedder')} embedder{f1})")
+        if c.get("error"):
+            click.echo(f"classifier: {c['error']}")
+        else:
+            ci = c.get("macro_f1_ci")
+            f1 = f", dev macro F1 {c['macro_f1']:.3f}" if c.get("macro_f1") is not None else ""
+            f1 += f" (95% CI {ci[0]:.3f}–{ci[1]:.3f})" if f1 and ci else ""
+            click.echo(f"classifier: {c.get('version')} ({c.get('embedder')} embedder{f1})")
     runs = info["last_runs"]
     for kind in ("backfill", "harvest", "classify", "aggregate", "report"):
         run = runs.get(kind)
         click.echo(f"last {kind}: " + (run["finished_at"] if run else "never"))
+    click.echo(_integrity(info["integrity"]))
+
+
+def _integrity(integrity: dict) -> str:
+    """``verified at ...`` or the damage known (found by verify or by a command that ran into it)."""
+    lines = []
+    for entry in integrity["damage"]:
+        what = f"file {entry['file']}" if entry.get("file") and entry.get("kind") != "version" else "current version"
+        lines.append(f"DAMAGED: table {entry['table']}, {what} {entry['problem']} (found by {entry['found_by']} at "
+                     f"{entry['found_at']})")
+    lines += [f"UNREADABLE: {text}" for text in integrity["unreadable"]]
+    if lines:
+        lines.append("run `arxiv-trends repair` to restore the damaged tables (`arxiv-trends verify` lists all damage)")
+    verified = integrity.get("verified") or {}
+    if integrity.get("verified_at"):
+        lines.insert(0, f"verified at {integrity['verified_at']}: {verified.get('tables', 0)} tables, "
+                        f"{verified.get('files', 0):,} files" + ("" if lines else ", no damage known since"))
+    else:
+        lines.insert(0, "integrity: never verified (`arxiv-trends verify` reads every table file against its "
+                        "checksum)" + ("" if lines else "; no damage known"))
+    return "\n".join(lines)

@@ -94,6 +94,17 @@ def classified(prefect_harness, backfilled: Path, tmp_path_factory: pytest.TempP
     return home, result, run_id
 
 
+@pytest.fixture(scope="session")
+def aggregated(classified, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The classified corpus with its metrics too: every kind of table there is (copy before writing)."""
+    from analytics.metrics import aggregate
+    from warehouse import open_warehouse
+
+    home = copy_home(classified[0], tmp_path_factory.mktemp("aggregated") / "home")
+    aggregate(open_warehouse(home))
+    return home
+
+
 def _cached_fast_embedder(config: pytest.Config, settings: Settings):
     """Reuse the distilled fast embedder between sessions (pytest's cache): distilling it takes from 20 s
     to minutes on a busy 2-core machine. Its folder name is its version (model and recipe), so a changed

@@ -16,7 +16,7 @@ def test_report_writes_the_site_and_prints_json(synthetic_wh, tmp_path: Path) ->
                                       "--generated-at", "2026-11-23T06:00:00Z", "--json"])
     assert result.exit_code == 0, result.output
     summary = json.loads(result.output)
-    assert summary["out_dir"] == str(out) and summary["pages"] == 18
+    assert summary["out_dir"] == str(out) and summary["pages"] == 19
     assert summary["generated_at"] == "2026-11-23 06:00 UTC"
     assert "Generated 2026-11-23 06:00 UTC" in (out / "index.html").read_text(encoding="utf-8")
 
@@ -24,7 +24,7 @@ def test_report_writes_the_site_and_prints_json(synthetic_wh, tmp_path: Path) ->
 def test_report_defaults_to_home_reports_with_a_human_summary(synthetic_wh) -> None:
     result = CliRunner().invoke(cli, ["--home", str(synthetic_wh.settings.home), "report"])
     assert result.exit_code == 0, result.output
-    assert "18 pages" in result.output
+    assert "19 pages" in result.output
     assert f"open {synthetic_wh.settings.home / 'reports' / 'index.html'}" in result.output
 
 

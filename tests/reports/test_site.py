@@ -52,7 +52,7 @@ def _digest(folder: Path) -> dict[str, str]:
 
 def test_every_page_exists_and_links_to_every_other(built_site: BuiltSite) -> None:
     pages = sorted(p.name for p in built_site.out.glob("*.html"))
-    expected = sorted(["index.html", "coverage.html", *(f"topic-{t}.html" for t in TOPICS)])
+    expected = sorted(["index.html", "coverage.html", "whats-new.html", *(f"topic-{t}.html" for t in TOPICS)])
     assert pages == expected
     assert built_site.summary.pages == len(expected)
     for page in pages:
@@ -70,7 +70,10 @@ def test_site_is_offline_with_one_shared_plotly(built_site: BuiltSite) -> None:
         remote = [r for r in parsed.refs if "://" in r and not r.startswith("https://arxiv.org/abs/")]
         assert remote == [], f"{page.name} loads {remote}"
         sources = [s.get("src") for s in parsed.scripts if s.get("src")]
-        assert sources == ["assets/plotly.min.js", "assets/report.js"]
+        charts = 'data-figure="' in page.read_text(encoding="utf-8")
+        tables = 'class="sortable"' in page.read_text(encoding="utf-8")
+        assert sources == (["assets/plotly.min.js", "assets/report.js"] if charts else
+                           ["assets/report.js"] if tables else []), page.name
         inline = [s for s in parsed.scripts if not s.get("src")]
         assert all(s.get("type") == "application/json" for s in inline), "only data blocks may be inline"
         assert parsed.handlers == []
@@ -79,18 +82,20 @@ def test_site_is_offline_with_one_shared_plotly(built_site: BuiltSite) -> None:
 
 
 def test_every_chart_and_table_has_its_csv(built_site: BuiltSite) -> None:
+    linked = set()
     for page in built_site.out.glob("*.html"):
         html = page.read_text(encoding="utf-8")
-        figures = re.findall(r'data-figure="fig-([^"]+)"', html)
         sections = re.findall(r'<section class="card" id="([^"]+)"', html)
-        assert set(figures) <= set(sections)
+        for figure in re.findall(r'data-figure="fig-([^"]+)"', html):   # a chart, or a panel of small multiples
+            assert figure in sections or re.sub(r"-\d+$", "", figure) in sections, (page.name, figure)
         for key in sections:
-            path = built_site.out / "data" / f"{key}.csv"
             assert f'href="data/{key}.csv"' in html
-            with path.open(encoding="utf-8", newline="") as fh:
-                header = next(csv.reader(fh))
-            assert header, f"{path.name} has no header"
-    assert built_site.summary.csv_files == len(list((built_site.out / "data").glob("*.csv")))
+        for name in re.findall(r'href="data/([^"]+\.csv)"', html):
+            with (built_site.out / "data" / name).open(encoding="utf-8", newline="") as fh:
+                assert next(csv.reader(fh)), f"{name} has no header"
+            linked.add(name)
+    assert linked == {p.name for p in (built_site.out / "data").glob("*.csv")}
+    assert built_site.summary.csv_files == len(linked)
 
 
 def test_topic_monthly_csv_holds_the_metrics(built_site: BuiltSite) -> None:
@@ -156,13 +161,14 @@ def test_generation_time_is_the_only_timestamp(built_site: BuiltSite, tmp_path: 
 
 def test_headlines_and_notes_on_a_full_warehouse(built_site: BuiltSite) -> None:
     index = (built_site.out / "index.html").read_text(encoding="utf-8")
-    assert "Papers tracked" in index and "Fastest-growing topics in 2026" in index
-    assert "Jan 2019 – Nov 2026" in index
+    assert "Papers tracked" in index and "What moved in 2025" in index
+    assert "Jan 2019 – Nov 2026" in index and "data through 20 Nov 2026" in index
     assert "Not available yet" not in index
     coverage = (built_site.out / "coverage.html").read_text(encoding="utf-8")
     assert "v-test" in coverage and "macro f1 0.610 (95% CI 0.550–0.670)" in coverage and "2026-11-20" in coverage
     assert "Flagged months (8)" in coverage   # six low-coverage months in 2019, one in 2021, one partial
-    assert "<td>2019-01</td><td>2019-06</td><td class=\"num\">6</td><td>low coverage</td>" in coverage
+    assert ('<td>2019-01</td><td>2019-06</td><td class="num" data-value="6.0">6</td><td>low coverage</td>'
+            in coverage)
     assert "low_coverage_months: 7 items; months: 95; notes: &lt;b&gt;no&lt;/b&gt; subtopics" in coverage
     assert "recent window is May 2026 – Oct 2026 and the one before Nov 2025 – Apr 2026" in index
 
@@ -213,7 +219,7 @@ def test_rebuild_replaces_the_old_site_and_records_the_run(synthetic_wh, tmp_pat
     assert not (out / "stale.html").exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["home", "site"], "no build or backup folder left"
     run = last_runs(synthetic_wh.settings)["report"]
-    assert run["out_dir"] == str(out) and run["pages"] == summary.pages == 18
+    assert run["out_dir"] == str(out) and run["pages"] == summary.pages == 19
 
 
 def test_default_out_dir_is_home_reports(synthetic_wh) -> None:

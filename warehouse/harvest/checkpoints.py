@@ -56,6 +56,8 @@ class Checkpoint:
     token: str | None = None      # resumptionToken for the next page of that slice; None = its first page
     page: int = 0                 # pages of the current slice received so far
     attempt: int = 0              # restarts of the current slice after an expired token
+    rejected: int = 0             # resumptionTokens rejected in a row (the backoff of the next restart)
+    plan: list[list[str]] | None = None  # [from, until, set] per slice once a window was split; None: by window_days
     pending_pages: list[str] = field(default_factory=list)  # saved + parsed, not yet ingested
     pages_fetched: int = 0
     records_ingested: int = 0

@@ -223,3 +223,14 @@ class PoliteClient:
                 tries = f"{failures} failed attempt" + ("s" if failures != 1 else "")
                 raise GaveUp(f"{url}: gave up after {tries} and {spent:.0f} s of retry waits (last: {reason})")
             not_before = self.clock() + wait
+
+    def pause(self, reason: str, failures: int) -> None:
+        """Wait as after ``failures`` failed requests in a row (the same backoff, under the same retry budget);
+        ``GaveUp`` when the budget cannot cover the wait. For failures the caller sees in a response it
+        accepted, such as a resumptionToken the server no longer knows."""
+        wait = max(self._backoff(failures), self.delay)
+        spent = self.stats.waited_retry_s
+        if spent + wait > self.policy.budget_s:
+            raise GaveUp(f"gave up after {spent:.0f} s of retry waits, the budget of {self.policy.budget_s:.0f} s "
+                         f"(last: {reason})")
+        self.stats.waited_retry_s += self._wait_until(self.clock() + wait)

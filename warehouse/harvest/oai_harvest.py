@@ -2,9 +2,12 @@
 
 The date range is cut into windows (7 days by default), each harvested per set with resumptionTokens. Every
 page is saved to ``raw/`` before it is parsed, and the checkpoint is rewritten after every page, so a killed
-harvest resumes at the page it stopped on. An expired token restarts only its window. Records are ingested in
-batches (``flush_records``, and at the end: each ingest writes a new version of ``papers``, so batching keeps
-that cost off every page); the watermark moves only after the whole range is in the warehouse.
+harvest resumes at the page it stopped on. An expired token restarts only its window; tokens rejected again and
+again (the server restarting, a deploy on its side) restart it with the same backoff as failed requests, under
+the same retry budget, and a window that failed twice is split in two (smaller windows need fewer tokens, a
+one-page window none). Records are ingested in batches (``flush_records``, and at the end: each ingest writes a
+new version of ``papers``, so batching keeps that cost off every page); the watermark moves only after the whole
+range is in the warehouse.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from warehouse.ingest import ingest_records
 from warehouse.sources.oai import PREFIXES, SOURCE_BY_PREFIX, OAIPage, parse_page
 from warehouse.state import record_run
 
-MAX_WINDOW_RESTARTS = 3
+SPLIT_AFTER_RESTARTS = 2  # a window whose tokens were rejected this many times in a row is split in two
 
 
 @dataclass
@@ -63,6 +66,7 @@ class HarvestSummary:
     requests: int = 0
     retries: int = 0
     restarted_windows: int = 0
+    split_windows: int = 0
     read: int = 0
     filtered_out: int = 0
     inserted: int = 0
@@ -108,8 +112,12 @@ class _OAIRun:
                  client: PoliteClient, summary: HarvestSummary):
         self.wh, self.opts, self.stream, self.cp, self.client, self.summary = wh, opts, stream, cp, client, summary
         self.cats = frozenset(opts.categories)
-        self.slices = [(w, s) for w in windows(date.fromisoformat(cp.from_date), date.fromisoformat(cp.until_date),
-                                               cp.window_days) for s in (stream.sets or ("",))]
+        if cp.plan:
+            self.slices = [((date.fromisoformat(a), date.fromisoformat(b)), s) for a, b, s in cp.plan]
+        else:
+            self.slices = [(w, s) for w in windows(date.fromisoformat(cp.from_date),
+                                                   date.fromisoformat(cp.until_date), cp.window_days)
+                           for s in (stream.sets or ("",))]
         self.pending: list[tuple[str, list[dict]]] = []  # (page, its kept records), in cp.pending_pages order
         self.slice_start = len(cp.pending_pages)  # pending pages that belong to earlier slices
 
@@ -213,11 +221,14 @@ class _OAIRun:
         while self.cp.position < len(self.slices):
             page_no = self.cp.page + 1
             rel = self.page_rel(page_no)
+            params = self.params()
             try:
-                page = self.client.request(self.opts.endpoint, self.params(), lambda f, rel=rel: self.receive(f, rel))
+                page = self.client.request(self.opts.endpoint, params, lambda f, rel=rel: self.receive(f, rel))
             except BadResumptionToken as exc:
                 self.restart_slice(str(exc))
                 continue
+            if "resumptionToken" in params:
+                self.cp.rejected = 0  # the server knows its tokens again
             kept = [r for r in page.records if _keep(r, self.cats)]
             self.summary.filtered_out += len(page.records) - len(kept)
             self.summary.pages += 1
@@ -239,14 +250,32 @@ class _OAIRun:
             save_checkpoint(settings, self.stream, self.cp)
 
     def restart_slice(self, message: str) -> None:
-        if self.cp.attempt >= MAX_WINDOW_RESTARTS:
-            raise GaveUp(f"resumptionToken rejected again ({message}) after {self.cp.attempt} restarts of the window")
-        self.say(f"resumptionToken expired ({message or 'badResumptionToken'}); restarting {self.where()}")
-        self.cp.token, self.cp.page, self.cp.attempt = None, 0, self.cp.attempt + 1
+        """Start the slice again from its first page; after repeated rejections wait first (backoff, budget) and
+        split its window when that is more than a day."""
+        self.cp.rejected += 1
+        self.cp.token, self.cp.page = None, 0
+        split = self.cp.attempt + 1 >= SPLIT_AFTER_RESTARTS and self.split_window()
+        self.cp.attempt = 0 if split else self.cp.attempt + 1
+        self.say(f"resumptionToken rejected ({message or 'badResumptionToken'}); restarting {self.where()}"
+                 + (" (its window split in two)" if split else ""))
         del self.pending[self.slice_start:]  # the pages of the lost pass are fetched again
         del self.cp.pending_pages[self.slice_start:]
         self.summary.restarted_windows += 1
         save_checkpoint(self.wh.settings, self.stream, self.cp)
+        if self.cp.rejected > 1:  # one rejection is a token that expired; more is an outage: back off
+            self.client.pause(f"resumptionToken rejected: {message or 'badResumptionToken'}", self.cp.rejected - 1)
+
+    def split_window(self) -> bool:
+        """Replace the current slice by two over the halves of its window (False for a one-day window)."""
+        (w_from, w_until), set_spec = self.slices[self.cp.position]
+        if w_until <= w_from:
+            return False
+        middle = w_from + (w_until - w_from) // 2
+        self.slices[self.cp.position:self.cp.position + 1] = [((w_from, middle), set_spec),
+                                                              ((middle + timedelta(days=1), w_until), set_spec)]
+        self.cp.plan = [[a.isoformat(), b.isoformat(), s] for (a, b), s in self.slices]
+        self.summary.split_windows += 1
+        return True
 
 
 def _plan(wh: Warehouse, opts: HarvestOptions, stream: Stream) -> tuple[Checkpoint, bool]:

@@ -108,3 +108,17 @@ def test_builtin_rules_are_high_precision_on_clear_cases():
     assert result.scores[0, ids.index("machine_translation")] > 0.9
     assert result.scores[1, ids.index("protein")] > 0.9
     assert result.scores[2].max() < 0.5
+
+
+def test_keep_text_gives_the_matched_phrases_and_changes_nothing_else(toy_engine: RuleEngine):
+    frame = _frame([
+        ("Machine Translation for all", "We translate; machine translation and MACHINE TRANSLATION again.", []),
+        ("Lattices", "Translation invariance only.", ["hep-th"]),
+        ("Proteins", None, None),
+    ])
+    plain, kept = toy_engine.score(frame), toy_engine.score(frame, keep_text=True)
+    assert np.array_equal(plain.raw, kept.raw) and plain.hits == kept.hits and plain.texts == {}
+    # each phrase once (case-insensitively, first spelling kept), title first; an exclude match is not a reason
+    assert kept.matched(0) == {"mt": ["Machine Translation", "translate"]}
+    assert kept.matched(1) == {"mt": ["Translation invariance"]} and kept.fired(1) == {"mt": [r"\btranslat\w*"]}
+    assert kept.matched(2) == {"protein": ["Proteins"]}

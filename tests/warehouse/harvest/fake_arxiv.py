@@ -3,13 +3,16 @@
 It serves arXivRaw ListRecords pages with resumptionTokens and Atom API pages, rendered from Kaggle-shaped
 records, and can be told to misbehave on given request numbers: 503/429 with Retry-After, 500, a token that
 has expired, a dropped connection mid-page, a page cut short, an XML bomb, a proxy's HTML page, a spuriously
-empty API page. Deleted and malformed records are content, not faults: see ``FakeRecord``.
+empty API page. It can also reject every resumptionToken for a while (``token_outage``, on its clock: a
+restart or deploy on the server's side) or at random (``token_loss``). Deleted and malformed records are
+content, not faults: see ``FakeRecord``.
 """
 
 from __future__ import annotations
 
 import gzip
 import json
+import random
 import re
 import socket
 import sys
@@ -225,6 +228,10 @@ class FakeArxiv:
         self.latency = latency
         self.clock = clock  # stamps the request log: pass the harvest's FakeClock to check its timing
         self.faults: dict[int, str] = {}
+        self.token_outage: tuple[float, float] | None = None  # [start, end) on ``clock``: every token rejected
+        self.token_loss = 0.0  # chance that a token is rejected at random (see ``lose_tokens``)
+        self.tokens_rejected = 0
+        self._rng = random.Random(0)
         self.log: list[dict] = []
         self.user_agents: set[str] = set()
         self._sessions: dict[str, tuple] = {}
@@ -280,7 +287,8 @@ class FakeArxiv:
                 return oai_error("badArgument", "resumptionToken is exclusive")
             session, _, offset = token.partition("|")
             query = self._sessions.get(session)
-            if query is None or not offset.isdigit():
+            if query is None or not offset.isdigit() or self._refuse_token():
+                self.tokens_rejected += 1
                 return oai_error("badResumptionToken", "Error from database (noDataForResultSet - may have expired)")
             prefix, start, until, spec = query
             offset_n = int(offset)
@@ -306,6 +314,15 @@ class FakeArxiv:
                 self._sessions[session] = (prefix, start, until, spec)
             next_token = f"{session}|{nxt}"
         return list_records_page(page, next_token, offset_n, len(chosen), self.oai_url)
+
+    def lose_tokens(self, rate: float, seed: int) -> None:
+        """Reject each resumptionToken with probability ``rate``, from a seeded generator."""
+        self.token_loss, self._rng = rate, random.Random(seed)
+
+    def _refuse_token(self) -> bool:
+        if self.token_outage is not None and self.token_outage[0] <= self.clock() < self.token_outage[1]:
+            return True
+        return self.token_loss > 0 and self._rng.random() < self.token_loss
 
     def expire_tokens(self) -> None:
         with self._lock:

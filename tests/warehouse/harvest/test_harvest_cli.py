@@ -103,3 +103,28 @@ def test_done_when_real_records_killed_midway_give_the_same_table(tmp_path):
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     assert json.loads(resumed.stdout)["resumed"] is True
     assert _table(tmp_path / "killed").drop("source").equals(reference.drop("source"))
+
+
+def test_sigterm_stops_a_harvest_at_a_safe_point_and_the_next_run_resumes(tmp_path):
+    home = tmp_path / "h"
+    with FakeArxiv(synthetic_records(200), page_size=10, latency=0.1) as srv:
+        args = ["--home", str(home), "harvest", "--endpoint", srv.oai_url, "--from", "2025-01-01", "--until",
+                "2025-01-20", "--set", "cs", "--delay", "0"]
+        proc = subprocess.Popen(CLI + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                env={**os.environ, "HF_HUB_OFFLINE": "1"})
+        deadline = time.monotonic() + 120
+        while srv.requests < 5 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGTERM)
+        _, stderr = proc.communicate(timeout=60)
+        assert proc.returncode == 143 and "Traceback" not in stderr, stderr[-2000:]
+        assert stderr.strip().splitlines()[-1].startswith("stopped (SIGTERM) at a safe point")
+        assert list((home / "state" / "harvest").glob("*/checkpoint.json"))
+        wh = open_warehouse(home)
+        with wh.lock(wait=0):  # released
+            pass
+        assert not wh.has_table("papers") or wh.verify().ok
+        srv.latency = 0.0
+        resumed = invoke(*args, "--json")
+    assert resumed.exit_code == 0 and json.loads(resumed.stdout)["resumed"] is True
+    assert _table(home)["id"].to_list() == sorted(r.id for r in synthetic_records(200))

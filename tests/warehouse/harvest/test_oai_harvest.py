@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 from datetime import date, datetime
 from pathlib import Path
 
@@ -216,3 +217,60 @@ def test_several_sets_share_windows_without_duplicates(clock, tmp_path):
                                                                       until_date=date(2025, 1, 7)))
     assert summary.read == 45 and summary.inserted == 30  # 15 are in both sets
     assert papers(tmp_path / "h").height == 30
+
+
+def _gaps(server: FakeArxiv) -> list[float]:
+    times = [entry["at"] for entry in server.log]
+    return [b - a for a, b in zip(times, times[1:])]
+
+
+def _tokens_fail_for_90_seconds(server: FakeArxiv, clock: FakeClock) -> None:
+    """From 20 s in, the server rejects every resumptionToken for 90 s, with 503s and dropped connections
+    around it (request numbers 5-7 fall just before the outage, 40-45 after it)."""
+    server.page_size = 7  # even a one-day window (10 records) needs a token: splitting alone cannot finish
+    server.token_outage = (clock.now + 20, clock.now + 110)
+    server.faults = {5: "503", 7: "drop", 40: "drop", 41: "503", 45: "drop"}
+
+
+def test_a_90_second_token_outage_is_waited_out_with_backoff_and_split_windows(server, clock, reference, tmp_path):
+    _tokens_fail_for_90_seconds(server, clock)
+    home = tmp_path / "h"
+    summary = harvest_oai(open_warehouse(home), options(server, clock, retry=RetryPolicy(backoff_base_s=5.0)))
+    table = papers(home)
+    assert table.drop("source").equals(reference[1].drop("source"))  # exactly the served papers
+    assert table["id"].is_unique().all()
+    assert server.tokens_rejected >= 5 and summary.restarted_windows == server.tokens_rejected
+    assert summary.split_windows >= 2  # 7-day windows down to one day
+    assert summary.waited_retry_s >= 60  # it waited the outage out, on the clock, instead of giving up
+    assert min(_gaps(server)) >= 3.0  # no request faster than the delay, backoffs and restarts included
+    assert summary.watermark == "2025-01-31"
+    assert load_checkpoint(open_warehouse(home).settings, Stream(server.oai_url, "arXivRaw", ("cs",), ())) is None
+
+
+def test_an_outage_longer_than_the_budget_stops_with_an_exact_resume_point(server, clock, reference, tmp_path):
+    _tokens_fail_for_90_seconds(server, clock)
+    home = tmp_path / "h"
+    with pytest.raises(GaveUp, match=r"budget of 40 s.*resumptionToken rejected.*Stopped at window "
+                                           r"(\S+)\.\.(\S+), set cs, page 1 \(slice \d+ of \d+\).*run the same "
+                                           r"command again to resume from this page") as stopped:
+        harvest_oai(open_warehouse(home), options(server, clock, retry=RetryPolicy(backoff_base_s=5.0, budget_s=40)))
+    window = re.search(r"Stopped at window (\S+)\.\.(\S+),", str(stopped.value)).groups()
+    cp = load_checkpoint(open_warehouse(home).settings, Stream(server.oai_url, "arXivRaw", ("cs",), ()))
+    assert cp.plan is not None and [window[0], window[1], "cs"] == cp.plan[cp.position]  # the split plan is kept
+    assert cp.token is None and cp.page == 0
+    clock.now += 120  # the outage is over
+    before = server.requests
+    summary = harvest_oai(open_warehouse(home), options(server, clock, from_date=None, until_date=None))
+    assert summary.resumed
+    assert server.log[before]["params"]["from"] == window[0]  # resumed at exactly that window's first page
+    assert papers(home).drop("source").equals(reference[1].drop("source"))
+
+
+def test_sporadic_token_loss_is_survived(server, clock, reference, tmp_path):
+    server.page_size = 5
+    server.lose_tokens(1 / 13, seed=6)  # about 1 in 13 tokens rejected at random
+    home = tmp_path / "h"
+    summary = harvest_oai(open_warehouse(home), options(server, clock))
+    assert server.tokens_rejected >= 2 and summary.restarted_windows == server.tokens_rejected
+    assert papers(home).drop("source").equals(reference[1].drop("source"))
+    assert min(_gaps(server)) >= 3.0
