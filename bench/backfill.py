@@ -108,11 +108,11 @@ def main() -> None:
         build(snap, args.n)
     home = args.workdir / f"home-{args.n}"
     subprocess.run(["rm", "-rf", str(home)], check=True)
-    floor = bare_parse(snap)
+    runs = [(label, run_import(home, snap)) for label in ("first import", "re-import")]
+    floor = bare_parse(snap)  # last: the peak RSS of children so far is the imports' own
     print(f"  bare parse: polars reads the {floor['rows']:,} records in {floor['seconds']:.1f} s "
           f"({floor['cpu_s']:.1f} s CPU)")
-    for label in ("first import", "re-import"):
-        r = run_import(home, snap)
+    for label, r in runs:
         print(f"{label:>12}: {r['read']:,} records in {r['seconds']:.1f} s = {r['records_per_s']:,.0f} records/s, "
               f"{r['seconds'] / floor['seconds']:.1f}x the bare parse, {r['cpu_s']:.1f} s CPU, "
               f"peak RSS {r['peak_rss_mb']:,.0f} MB (inserted {r['inserted']:,}, unchanged {r['unchanged']:,}); "
