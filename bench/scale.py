@@ -51,15 +51,15 @@ def run_step(name: str, args: list[str], home: Path) -> dict:
 
 
 def _last_json(out: str) -> dict:
-    for line in reversed(out.strip().splitlines()):
+    """The command's ``--json`` summary: the whole output, else its last line that parses (progress lines come first)."""
+    for text in (out, *reversed(out.strip().splitlines())):
         try:
-            return json.loads(line)
+            value = json.loads(text)
         except ValueError:
             continue
-    try:
-        return json.loads(out)
-    except ValueError:
-        return {}
+        if isinstance(value, dict):
+            return value
+    return {}
 
 
 def check_disk(workdir: Path, n: int) -> None:

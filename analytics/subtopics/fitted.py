@@ -30,6 +30,7 @@ ARRAYS_FILE = "subtopics.npz"
 ASSIGN_BATCH = 65_536  # papers per similarity block: bounds the (papers x subtopics) matrix
 PERIOD_SAMPLE = 2_000  # papers per (subtopic, year) whose words are counted for that year's keywords
 PERIOD_WORDS = 5  # keywords per subtopic and year (as topics_over_time)
+PERIOD_BATCH = 20_000  # papers whose words are counted at once
 
 
 def unit_rows(vectors: np.ndarray) -> np.ndarray:
@@ -88,11 +89,15 @@ class FittedSubtopics:
         groups = (frame.group_by("group").agg(pl.first("subtopic"), pl.first("year"), pl.len().alias("papers"))
                   .sort("group"))
         counted = frame.filter(pl.col("_draw") < PERIOD_SAMPLE)
-        doc_index = counted["doc"].to_numpy()
-        counts = self.vectorizer.transform(bertopic_clean([docs[i] for i in doc_index]))
-        member = sp.csr_matrix((np.ones(len(doc_index)), (counted["group"].to_numpy(), np.arange(len(doc_index)))),
-                               shape=(groups.height, len(doc_index)))
-        tf = _l1_rows(member @ counts.astype(np.float64))  # BERTopic's ClassTfidfTransformer.transform ...
+        doc_index, group = counted["doc"].to_numpy(), counted["group"].to_numpy()
+        summed = sp.csr_matrix((groups.height, len(self.idf)))
+        for start in range(0, len(doc_index), PERIOD_BATCH):  # word counts of a batch at a time: bounded memory
+            part = slice(start, start + PERIOD_BATCH)
+            counts = self.vectorizer.transform(bertopic_clean([docs[i] for i in doc_index[part]]))
+            member = sp.csr_matrix((np.ones(counts.shape[0]), (group[part], np.arange(counts.shape[0]))),
+                                   shape=(groups.height, counts.shape[0]))
+            summed = summed + member @ counts.astype(np.float64)
+        tf = _l1_rows(summed)  # BERTopic's ClassTfidfTransformer.transform ...
         tf.data = np.sqrt(tf.data)  # ... with reduce_frequent_words
         by_period = _l1_rows(tf @ sp.diags(self.idf))
         overall = _l1_rows(self.ctfidf)[groups["subtopic"].to_numpy() + self.outliers]
