@@ -5,7 +5,8 @@ deterministic), an English stop-word vectorizer and the taxonomy descriptions as
 topic list: papers whose embedding is within ``zeroshot_min_similarity`` of a description form
 that topic's zero-shot subtopic, the others are clustered (UMAP + HDBSCAN, once, on exactly those papers:
 ``analytics.subtopics.cluster``) into discovered subtopics with c-TF-IDF keywords (counted with
-``analytics.text.CountVectorizer``: scikit-learn's counts, without its Python tokenizer). ``nr_topics`` stays unset, so no zero-shot topic is merged away.
+``analytics.text.CountVectorizer``: scikit-learn's counts, without its Python tokenizer). ``nr_topics`` stays
+unset, so no zero-shot topic is merged away.
 UMAP and HDBSCAN cost grows faster than linearly, so ``fit`` uses a fixed-seed sample of at most
 ``max_fit_docs`` papers; every paper, sampled or not, is then assigned by ``transform``.
 
