@@ -51,7 +51,7 @@ def run_step(name: str, args: list[str], home: Path) -> dict:
 
 
 def _last_json(out: str) -> dict:
-    """The command's ``--json`` summary: the whole output, else its last line that parses (progress lines come first)."""
+    """The command's ``--json`` summary: the whole output, else the last line that parses (progress comes first)."""
     for text in (out, *reversed(out.strip().splitlines())):
         try:
             value = json.loads(text)

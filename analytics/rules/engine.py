@@ -184,8 +184,9 @@ class RuleEngine:
         for spelling in spellings:
             first.setdefault(spelling.lower(), spelling)
         index = {key: i for i, key in enumerate(first)}
-        contains = np.array([[bool(rx.search(spelling)) for rx, *_rest in self._patterns[t]]
-                             for spelling in first.values()], dtype=np.int64).reshape(len(first), len(self._patterns[t]))
+        patterns = [rx for rx, *_rest in self._patterns[t]]
+        contains = np.array([[bool(rx.search(spelling)) for rx in patterns] for spelling in first.values()],
+                            dtype=np.int64).reshape(len(first), len(patterns))
         lookup = pl.Series([index[s.lower()] for s in spellings], dtype=pl.Int64)
         out = []
         for pairs in found:

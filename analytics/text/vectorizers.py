@@ -212,7 +212,9 @@ class CountVectorizer:
     # -- the fitted state as plain arrays (``np.savez`` without pickle) ------------------------
     def to_arrays(self, prefix: str = "") -> dict[str, np.ndarray]:
         """The fitted state as numpy arrays (texts as UTF-8 bytes, one item per line); ``from_arrays`` inverts it."""
-        stop = self.stop_words if self.stop_words is None or isinstance(self.stop_words, str) else sorted(self.stop_words)
+        stop = self.stop_words
+        if stop is not None and not isinstance(stop, str):
+            stop = sorted(stop)
         params = {**self.get_params(), "stop_words": stop, "dtype": np.dtype(self.dtype).name}
         out = {f"{prefix}{name}": _text_blob(values) for name, values in (
             ("params", [json.dumps(params)]), ("terms", self.terms_.to_list()),
