@@ -37,7 +37,6 @@ def python_word_pattern() -> str:
 class Tokens:
     """The tokens of a batch of documents, in order: ``doc[i]`` is the document of ``text[i]``."""
 
-    n_docs: int
     doc: np.ndarray  # int64, non-decreasing
     text: pl.Series
 
@@ -57,7 +56,7 @@ def tokenize(texts: Sequence[str], pattern: str, stop_words: Sequence[str]) -> T
     if stop_words:
         words = words.filter(~pl.col("text").is_in(pl.Series(stop_words, dtype=pl.String).implode()))
     found = words.collect(engine="streaming")  # the streaming engine spreads the regex work over the cores
-    return Tokens(len(texts), found["doc"].cast(pl.Int64).to_numpy(), found["text"])
+    return Tokens(found["doc"].cast(pl.Int64).to_numpy(), found["text"])
 
 
 def ngram_keys(doc: np.ndarray, ids: np.ndarray, n: int, radix: int) -> tuple[np.ndarray, np.ndarray]:
