@@ -106,11 +106,11 @@ def _report(wh: Warehouse, out_dir: str | None) -> Callable[[], Any]:
 
 
 def _classify(wh: Warehouse, embedder: str, workers: int, dask_address: str | None,
-              batch_size: int) -> Callable[[], Any]:
+              batch_size: int, labels: list[str] | None = None) -> Callable[[], Any]:
     runner = task_runner(workers, dask_address)
     if runner is None:
-        return lambda: classify_task(wh, embedder=embedder, return_state=True)
-    return lambda: classify_on_dask(wh, runner, embedder=embedder, batch_size=batch_size)
+        return lambda: classify_task(wh, embedder=embedder, labels=labels or [], return_state=True)
+    return lambda: classify_on_dask(wh, runner, embedder=embedder, batch_size=batch_size, labels=labels or [])
 
 
 @flow(name="daily-pipeline")
@@ -118,8 +118,9 @@ def _classify(wh: Warehouse, embedder: str, workers: int, dask_address: str | No
 def daily_pipeline(home: str | None = None, harvest: bool = True, report: bool = True, embedder: str = "fast",
                    workers: int = 0, dask_address: str | None = None, wait_lock: float = 0.0,
                    harvest_options: dict[str, Any] | None = None, out_dir: str | None = None,
-                   dask_batch_size: int = CLASSIFY_BATCH) -> dict:
-    """Harvest new papers, classify the new ones, recompute the metrics, render the report."""
+                   dask_batch_size: int = CLASSIFY_BATCH, labels: list[str] | None = None) -> dict:
+    """Harvest new papers, classify the new ones, recompute the metrics, render the report (``labels``: the
+    user's label files; a model fitted on other labels is refitted)."""
     wh = open_warehouse(home)
     run = Steps(wh, "daily-pipeline")
     with wh.lock(wait=wait_lock):
@@ -127,7 +128,7 @@ def daily_pipeline(home: str | None = None, harvest: bool = True, report: bool =
             run.run("harvest", lambda: harvest_task(wh, harvest_options, return_state=True), tolerate_failure=True)
         else:
             run.skip("harvest", "turned off (--no-harvest): working on the papers already in the warehouse")
-        run.run("classify", _classify(wh, embedder, workers, dask_address, dask_batch_size))
+        run.run("classify", _classify(wh, embedder, workers, dask_address, dask_batch_size, labels))
         run.run("aggregate", _aggregate(wh))
         if report:
             run.run("report", _report(wh, out_dir))
@@ -168,12 +169,13 @@ def backfill_flow(paths: list[str], home: str | None = None, workers: int = 0, d
 @stoppable
 def classify_flow(home: str | None = None, embedder: str = "fast", workers: int = 0,
                   dask_address: str | None = None, wait_lock: float = 0.0,
-                  dask_batch_size: int = CLASSIFY_BATCH) -> dict:
-    """Classify the papers not yet classified with the current model (on Dask when asked)."""
+                  dask_batch_size: int = CLASSIFY_BATCH, labels: list[str] | None = None) -> dict:
+    """Classify the papers not yet classified with the current model (on Dask when asked); ``labels``: the user's
+    label files (a model fitted on other labels is refitted)."""
     wh = open_warehouse(home)
     run = Steps(wh, "classify")
     with wh.lock(wait=wait_lock):
-        run.run("classify", _classify(wh, embedder, workers, dask_address, dask_batch_size))
+        run.run("classify", _classify(wh, embedder, workers, dask_address, dask_batch_size, labels))
     return run.publish()
 
 

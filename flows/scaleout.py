@@ -68,7 +68,7 @@ def backfill_on_dask(wh: Warehouse, paths: list[str], runner: DaskTaskRunner) ->
 
 
 def classify_on_dask(wh: Warehouse, runner: DaskTaskRunner, embedder: str = "fast",
-                     batch_size: int = CLASSIFY_BATCH) -> dict:
+                     batch_size: int = CLASSIFY_BATCH, labels: list[str] | None = None) -> dict:
     """``classify_warehouse`` with embedding and prediction of each batch of new papers on a Dask worker.
 
     Fitting needs every paper in one place, so without a current model for ``embedder`` (or with a changed
@@ -83,4 +83,5 @@ def classify_on_dask(wh: Warehouse, runner: DaskTaskRunner, embedder: str = "fas
                        for i in range(0, todo.height, batch_size)]
             return [future.result() for future in futures]
 
-    return classify_warehouse(wh, embedder=embedder, progress=False, predict_batches=predict_on_workers).as_dict()
+    return classify_warehouse(wh, embedder=embedder, labels=labels or [], progress=False,
+                              predict_batches=predict_on_workers).as_dict()

@@ -83,8 +83,10 @@ def backfill_task(wh: Warehouse, paths: list[str]) -> dict:
 
 
 @task(name="classify-new-papers", cache_policy=NO_CACHE)
-def classify_task(wh: Warehouse, embedder: str = "fast", all: bool = False, refit: bool = False) -> dict:
-    return call("classify", wh, all=all, refit=refit, embedder=embedder, progress=get_run_logger().info).as_dict()
+def classify_task(wh: Warehouse, embedder: str = "fast", all: bool = False, refit: bool = False,
+                  labels: list[str] | None = None) -> dict:
+    return call("classify", wh, all=all, refit=refit, embedder=embedder, labels=labels or [],
+                progress=get_run_logger().info).as_dict()
 
 
 @task(name="aggregate-metrics", cache_key_fn=aggregate_key, cache_expiration=CACHE_EXPIRATION,

@@ -41,9 +41,9 @@ def status(wh: Warehouse) -> dict[str, Any]:
         try:
             model = json.loads(current.read_text(encoding="utf-8"))
             out["classifier"] = {k: model.get(k) for k in ("version", "embedder")}
-            evaluation = model.get("evaluation") or {}
-            out["classifier"]["macro_f1"] = evaluation.get("macro_f1")
-            out["classifier"]["macro_f1_ci"] = evaluation.get("macro_f1_ci")
+            quality = model.get("quality") or {}  # cross-validated on the labelled papers
+            for key in ("macro_f1", "macro_f1_ci", "mean_abs_count_bias", "labels"):
+                out["classifier"][key] = quality.get(key)
         except (ValueError, AttributeError) as exc:
             out["classifier"] = {"error": f"{current} is unreadable ({exc})"}
     state = read_state(wh.settings)

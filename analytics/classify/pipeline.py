@@ -6,23 +6,26 @@ uses them too, so the CLI, the flows and the workers produce identical rows.
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Sequence
 
 import numpy as np
 import orjson
 import polars as pl
 
 from analytics.classify.evaluation import Evaluation, evaluate, read_gold
-from analytics.classify.model import CLASSIFIER_RECIPE, EMBEDDING_C, PaperBatch, TopicClassifier
+from analytics.classify.model import (CLASSIFIER_RECIPE, EMBEDDING_C, SUPERVISED_EMBEDDING_C, LabelledBatch,
+                                     PaperBatch, TopicClassifier)
+from analytics.classify.quality import LabelledOutcome
+from analytics.classify.training import embed_labels, labelled_batch, load_labels
 from analytics.classify.store import (ClassifierBundle, load_bundle, new_version, read_current, save_bundle,
                                       set_current)
 from analytics.embeddings.base import paper_texts
+from analytics.eras import ERA_NAMES, frame_eras
 from analytics.rules.engine import RULES_VERSION
 from analytics.taxonomy import load_taxonomy
 from warehouse.api import Warehouse
@@ -109,7 +112,8 @@ def predict_frame(model: ClassifierBundle, papers: pl.DataFrame, embeddings: np.
     if papers.height == 0:
         return ClassifiedBatch(pl.DataFrame(schema=CLASSIFICATIONS_SCHEMA), pl.DataFrame(schema=PAPER_SUBTOPICS_SCHEMA))
     clf = model.classifier
-    decision = clf.decide(PaperBatch(papers.select("title", "abstract", "categories"), np.asarray(embeddings)))
+    fields = [c for c in ("title", "abstract", "categories", "submitted") if c in papers.columns]
+    decision = clf.decide(PaperBatch(papers.select(fields), np.asarray(embeddings)))
     if model.subtopics is not None:
         subtopic = model.subtopics.transform(texts, embeddings)
         parents = model.subtopics.parents_
@@ -141,22 +145,37 @@ def predict_frame(model: ClassifierBundle, papers: pl.DataFrame, embeddings: np.
 
 
 def fit_model(settings: Settings, papers: pl.DataFrame, embeddings: np.ndarray, embedder, taxonomy: str | None,
-              progress: Progress = False) -> ClassifierBundle:
-    """Fit the classifier (rule weak labels) and the BERTopic subtopics on all ``papers``, and save them."""
+              progress: Progress = False, labels: LabelledBatch | None = None, labels_info: dict | None = None,
+              label_ids: list[str] | None = None, label_sets: list[str] | None = None) -> ClassifierBundle:
+    """Fit the classifier (rule weak labels, then the supervised stage on ``labels``), measure it by
+    cross-validation over the labels, fit the BERTopic subtopics on all ``papers``, and save them."""
     from analytics.subtopics import SubtopicModel
 
     tax = load_taxonomy(taxonomy)
     descriptions = tax.descriptions()
-    _log(progress, f"fitting the classifier on {papers.height} papers")
+    _log(progress, f"fitting the classifier on {papers.height} papers"
+                   + (f" and {len(labels.papers)} labelled papers" if labels is not None else ""))
     clf = TopicClassifier(taxonomy_path=str(Path(taxonomy).resolve()) if taxonomy else None,
-                          C=EMBEDDING_C.get(embedder.name, TopicClassifier().C)).fit(
-        PaperBatch(papers.select("title", "abstract", "categories"), embeddings),
-        description_vectors=embedder.encode(list(descriptions.values())))
+                          C=EMBEDDING_C.get(embedder.name, TopicClassifier().C),
+                          supervised_embedding_C=SUPERVISED_EMBEDDING_C.get(embedder.name, 16.0)).fit(
+        PaperBatch(papers.select("title", "abstract", "categories", "submitted"), embeddings),
+        description_vectors=embedder.encode(list(descriptions.values())), labels=labels)
+    outcome = None
+    if labels is not None and clf.supervised_stage_ is not None:
+        _log(progress, f"cross-validating on the labelled papers ({len(clf.supervised_topics_)} supervised topics)")
+        scores, chosen = clf.cross_validate(labels)
+        outcome = LabelledOutcome(list(clf.topic_ids_), np.array(label_ids), np.array(label_sets),
+                                  clf.signals(labels.papers).era, labels.y, labels.judged, labels.threshold_rows,
+                                  scores, chosen)
+        quality = outcome.summary()["quality"]
+        _log(progress, f"cross-validated macro F1 {quality['macro_f1']:.3f} (95% CI {quality['macro_f1_ci'][0]:.3f}"
+                       f"–{quality['macro_f1_ci'][1]:.3f}), mean absolute count bias {quality['mean_abs_count_bias']:.3f}")
     _log(progress, "fitting BERTopic subtopics")
     subtopics = SubtopicModel(embedder=embedder, seed=42).fit(paper_texts(papers), embeddings, descriptions)
     bundle = ClassifierBundle(version=new_version(embedder.name, tax.digest(), settings.models_dir),
                               embedder_name=embedder.name, embedder_version=embedder.version, classifier=clf,
-                              subtopics=subtopics, settings=settings, _embedder=embedder)
+                              subtopics=subtopics, settings=settings, _embedder=embedder, outcome=outcome,
+                              labels=labels_info)
     save_bundle(bundle, tax.source)
     return bundle
 
@@ -190,21 +209,16 @@ def _merge(wh: Warehouse, name: str, new: pl.DataFrame, replaced_ids: pl.Series,
     return pl.concat([old.select(new.columns).cast(new.schema), new])
 
 
-def default_gold(settings: Settings) -> Path | None:
-    """The dev gold set used for ``current.json``: ``$ARXIV_TRENDS_GOLD``, else ``<home>/gold/dev.jsonl``."""
-    candidate = Path(os.environ.get("ARXIV_TRENDS_GOLD") or settings.home / "gold" / "dev.jsonl")
-    return candidate if candidate.is_file() else None
-
-
 PredictBatches = Callable[[ClassifierBundle, pl.DataFrame, datetime], list[ClassifiedBatch]]
 
 
 def classify_warehouse(wh: Warehouse, *, all: bool = False, refit: bool = False, embedder: str | None = "fast",
-                       taxonomy: str | None = None, progress: Progress = True,
+                       taxonomy: str | None = None, labels: Sequence[str | Path] = (), progress: Progress = True,
                        predict_batches: PredictBatches | None = None) -> ClassifySummary:
     """Classify new and changed papers (``all``: every paper); fit first if there is no model or ``refit``.
 
-    A saved model fitted with another embedder or taxonomy is refitted (then every paper is reclassified);
+    A fit learns from the shipped labelled papers plus the ``labels`` files. A saved model fitted with another
+    embedder, taxonomy or (when ``labels`` are given) other labels is refitted (then every paper is reclassified);
     ``embedder=None`` means "the saved model's embedder, else fast". ``predict_batches(model, papers, now)``,
     when given, embeds and classifies the papers of a saved model elsewhere (the flows pass one that runs
     batches on Dask workers; their vectors do not enter the embeddings cache); fitting always runs here.
@@ -219,12 +233,15 @@ def classify_warehouse(wh: Warehouse, *, all: bool = False, refit: bool = False,
     with wh.lock():
         current = read_current(settings)
         embedder = embedder or (current or {}).get("embedder") or "fast"
+        labelled, labels_info = load_labels(wh, tax, labels)
+        saved_labels = ((current or {}).get("labels") or {}).get("digest")
         stale = (current is None or current["embedder"] != embedder or current.get("taxonomy") != tax.digest()
                  or current.get("rules") != RULES_VERSION
-                 or current.get("classifier_recipe", 1) != CLASSIFIER_RECIPE)
+                 or current.get("classifier_recipe", 1) != CLASSIFIER_RECIPE
+                 or (bool(labels) and saved_labels != labels_info["digest"]))
         if current is not None and stale and not refit:
-            _log(progress, f"the saved model ({current['version']}) differs in embedder, taxonomy, rule scoring or "
-                           "classifier recipe: refitting")
+            _log(progress, f"the saved model ({current['version']}) differs in embedder, taxonomy, labels, rule "
+                           "scoring or classifier recipe: refitting")
         emb = get_embedder(embedder, settings)
         cache = EmbeddingCache(wh)
         papers = wh.scan_papers().select(PAPER_COLUMNS).collect()
@@ -234,7 +251,9 @@ def classify_warehouse(wh: Warehouse, *, all: bool = False, refit: bool = False,
         if fitted:
             _log(progress, f"embedding {papers.height} papers with {emb.version}")
             vectors = cache.embed(papers["id"].to_list(), paper_texts(papers), emb, progress=bool(progress))
-            bundle = fit_model(settings, papers, vectors, emb, taxonomy, progress)
+            batch = labelled_batch(labelled, tax.ids, embed_labels(labelled, emb, cache)) if len(labelled) else None
+            bundle = fit_model(settings, papers, vectors, emb, taxonomy, progress, batch, labels_info,
+                               labelled.frame["id"].to_list(), labelled.frame["set"].to_list())
             todo, todo_vectors = papers, vectors
         else:
             bundle = load_model(settings)
@@ -262,10 +281,9 @@ def classify_warehouse(wh: Warehouse, *, all: bool = False, refit: bool = False,
         if bundle.subtopics is not None and (fitted or not wh.has_table("subtopic_periods")):
             _log(progress, "keywords of each subtopic per year (BERTopic topics_over_time)")
             wh.write_table("subtopic_periods", subtopic_periods(bundle, papers, paper_subtopics))
-        evaluation = _evaluate_current(settings, classifications, paper_subtopics, bundle) if fitted else (
-            current or {}).get("evaluation")
         if fitted:
-            set_current(settings, bundle, evaluation)
+            set_current(settings, bundle)
+        evaluation = (read_current(settings) or {}).get("quality")
     chosen = new_cls["id"].n_unique()
     summary = ClassifySummary(model_version=bundle.version, embedder=bundle.embedder_name, fitted=fitted,
                               classified=todo.height, assignments=new_cls.height,
@@ -277,27 +295,8 @@ def classify_warehouse(wh: Warehouse, *, all: bool = False, refit: bool = False,
     return summary
 
 
-def _evaluate_current(settings: Settings, classifications: pl.DataFrame, paper_subtopics: pl.DataFrame,
-                      bundle: ClassifierBundle) -> dict | None:
-    """Dev-gold numbers of a new model, from the rows just written (only the gold papers found)."""
-    gold_path = default_gold(settings)
-    if gold_path is None:
-        return None
-    gold = read_gold(gold_path)
-    present = set(paper_subtopics.filter(pl.col("id").is_in(list(gold)))["id"].to_list())
-    if not present:
-        return None
-    predicted: dict[str, list[str]] = {pid: [] for pid in present}
-    for pid, topic in classifications.filter(pl.col("id").is_in(list(present))).select("id", "topic").iter_rows():
-        predicted[pid].append(topic)
-    result = evaluate(predicted, {k: v for k, v in gold.items() if k in present}, bundle.classifier.topic_ids_)
-    return {"macro_f1": result.macro_f1, "micro_f1": result.micro_f1, "macro_f1_ci": result.macro_f1_ci,
-            "micro_f1_ci": result.micro_f1_ci, "per_topic": result.per_topic, "papers": result.papers,
-            "gold": str(gold_path)}
-
-
 def read_paper_file(path: str | Path) -> pl.DataFrame:
-    """Papers (id, title, abstract, categories, version) from any file ``backfill`` reads."""
+    """Papers (id, title, abstract, categories, version, submitted) from any file ``backfill`` reads."""
     from warehouse.backfill import detect_format, expand_paths, file_batches
     from warehouse.records import normalize_batch
 
@@ -307,7 +306,7 @@ def read_paper_file(path: str | Path) -> pl.DataFrame:
         for batch in file_batches(file, module_name):
             if batch.frame.height:
                 rows, _rejected = normalize_batch(batch.frame, default_source=source)
-                frames.append(rows.select("id", "title", "abstract", "categories", "version"))
+                frames.append(rows.select("id", "title", "abstract", "categories", "version", "submitted"))
     if not frames:
         raise InputError(f"{path}: no readable records")
     return pl.concat(frames)
@@ -351,11 +350,12 @@ def evaluate_saved(settings: Settings, gold_path: str | Path, papers_path: str |
         if wh is None or not wh.has_table("papers"):
             raise InputError("the warehouse has no papers; pass --papers FILE with the gold papers' records")
         papers = wh.scan_papers().filter(pl.col("id").is_in(list(gold))).select(
-            "id", "title", "abstract", "categories", "version").collect()
+            "id", "title", "abstract", "categories", "version", "submitted").collect()
     if papers.height == 0:
         raise InputError(f"none of the {len(gold)} gold papers were found; pass --papers FILE with their records")
     predicted = predict_frame(bundle, papers).topics()
     found = {k: v for k, v in gold.items() if k in predicted}
-    result = evaluate(predicted, found, bundle.classifier.topic_ids_)
+    eras = dict(zip(papers["id"].to_list(), frame_eras(papers).tolist()))
+    result = evaluate(predicted, found, bundle.classifier.topic_ids_, eras, ERA_NAMES)
     result.missing = sorted(set(gold) - set(found))
     return result

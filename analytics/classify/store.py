@@ -13,6 +13,7 @@ from typing import Any
 import joblib
 
 from analytics.classify.model import CLASSIFIER_RECIPE, TopicClassifier
+from analytics.classify.quality import LabelledOutcome
 from analytics.rules.engine import RULES_VERSION
 from warehouse.errors import ArxivTrendsError
 from warehouse.settings import Settings
@@ -38,6 +39,8 @@ class ClassifierBundle:
     classifier: TopicClassifier
     subtopics: Any | None  # analytics.subtopics.SubtopicModel
     settings: Settings
+    outcome: LabelledOutcome | None = None  # out-of-fold results on the labelled papers
+    labels: dict | None = None  # what the supervised stage learned from: digest, files, papers per set
     _embedder: Any = field(default=None, repr=False)
 
     def embedder(self):
@@ -87,11 +90,15 @@ def save_bundle(bundle: ClassifierBundle, taxonomy_source: str) -> Path:
         joblib.dump(bundle.classifier, staging / CLASSIFIER_FILE)
         if bundle.subtopics is not None:
             bundle.subtopics.save(staging / SUBTOPICS_DIR)
+        if bundle.outcome is not None:
+            bundle.outcome.save(staging)
         shutil.copyfile(taxonomy_source, staging / "taxonomy.yaml")
         (staging / META_FILE).write_text(json.dumps({
             "version": bundle.version, "embedder": bundle.embedder_name, "embedder_version": bundle.embedder_version,
             "taxonomy": bundle.classifier.taxonomy_.digest(), "params": bundle.classifier.get_params(),
-            "weak_positives": bundle.classifier.n_weak_positives_,
+            "weak_positives": bundle.classifier.n_weak_positives_, "labels": bundle.labels,
+            "supervised_topics": bundle.classifier.supervised_topics_,
+            "thresholds": dict(zip(bundle.classifier.topic_ids_, bundle.classifier.thresholds_.round(3).tolist())),
         }, indent=1, default=str), encoding="utf-8")
         staging.rename(target)
     except BaseException:
@@ -100,12 +107,15 @@ def save_bundle(bundle: ClassifierBundle, taxonomy_source: str) -> Path:
     return target
 
 
-def set_current(settings: Settings, bundle: ClassifierBundle, evaluation: dict | None, **extra: Any) -> None:
+def set_current(settings: Settings, bundle: ClassifierBundle, **extra: Any) -> None:
+    """Make ``bundle`` the current model; ``current.json`` carries its cross-validated quality (``evaluation``,
+    ``quality``) when it learned from labels."""
+    quality = bundle.outcome.summary() if bundle.outcome is not None else {"evaluation": None, "quality": None}
     write_json_atomic(settings.models_dir / CURRENT_FILE, {
         "version": bundle.version, "embedder": bundle.embedder_name, "embedder_version": bundle.embedder_version,
         "taxonomy": bundle.classifier.taxonomy_.digest(), "rules": RULES_VERSION,
-        "classifier_recipe": CLASSIFIER_RECIPE,
-        "created_at": datetime.now(timezone.utc).isoformat(), "evaluation": evaluation, **extra,
+        "classifier_recipe": CLASSIFIER_RECIPE, "labels": bundle.labels,
+        "created_at": datetime.now(timezone.utc).isoformat(), **quality, **extra,
     })
 
 
@@ -125,4 +135,5 @@ def load_bundle(settings: Settings) -> ClassifierBundle:
         subtopics = SubtopicModel.load(folder / SUBTOPICS_DIR)
     return ClassifierBundle(version=current["version"], embedder_name=current["embedder"],
                             embedder_version=current["embedder_version"],
-                            classifier=joblib.load(folder / CLASSIFIER_FILE), subtopics=subtopics, settings=settings)
+                            classifier=joblib.load(folder / CLASSIFIER_FILE), subtopics=subtopics, settings=settings,
+                            outcome=LabelledOutcome.load(folder), labels=current.get("labels"))

@@ -64,8 +64,9 @@ class EmbeddingCache:
                 .select("id", pl.col("vector").cast(pl.Array(pl.Float32, dim))).collect())
 
     def embed(self, ids: Sequence[str], texts: Sequence[str], embedder: Embedder,
-              progress: bool = False) -> np.ndarray:
-        """Vectors of ``texts`` (row i belongs to ``ids[i]``), embedding only what the cache lacks."""
+              progress: bool = False, store: bool = True) -> np.ndarray:
+        """Vectors of ``texts`` (row i belongs to ``ids[i]``), embedding only what the cache lacks (and adding it to
+        the cache unless ``store`` is false)."""
         if len(ids) != len(texts):
             raise ValueError(f"{len(ids)} ids but {len(texts)} texts")
         hashes = [text_hash(t) for t in texts]
@@ -92,11 +93,12 @@ class EmbeddingCache:
                 done = start + len(part)
                 print(f"embed ({embedder.name}): {done:,} / {len(unique):,} papers "
                       f"({done / max(time.perf_counter() - started, 1e-9):,.0f}/s)", file=sys.stderr, flush=True)
-            self._append(embedder.version, pl.DataFrame({
-                "id": [ids[i] for i in part],
-                "text_hash": pl.Series([hashes[i] for i in part], dtype=pl.Int64),
-                "vector": pl.Series(vectors).cast(pl.List(pl.Float32)),
-            }))
+            if store:
+                self._append(embedder.version, pl.DataFrame({
+                    "id": [ids[i] for i in part],
+                    "text_hash": pl.Series([hashes[i] for i in part], dtype=pl.Int64),
+                    "vector": pl.Series(vectors).cast(pl.List(pl.Float32)),
+                }))
         if len(unique) < len(todo):
             index = {ids[i]: i for i in unique}
             rest = np.array([i for i in todo if index[ids[i]] != i], dtype=np.int64)

@@ -92,8 +92,10 @@ def _print_status(info: dict) -> None:
             click.echo(f"classifier: {c['error']}")
         else:
             ci = c.get("macro_f1_ci")
-            f1 = f", dev macro F1 {c['macro_f1']:.3f}" if c.get("macro_f1") is not None else ""
+            f1 = f", macro F1 {c['macro_f1']:.3f}" if c.get("macro_f1") is not None else ""
             f1 += f" (95% CI {ci[0]:.3f}–{ci[1]:.3f})" if f1 and ci else ""
+            f1 += (f", mean |count bias| {c['mean_abs_count_bias']:.1%}, cross-validated on {c['labels']} labelled "
+                   "papers") if f1 and c.get("labels") else ""
             click.echo(f"classifier: {c.get('version')} ({c.get('embedder')} embedder{f1})")
     runs = info["last_runs"]
     for kind in ("backfill", "harvest", "classify", "aggregate", "report"):

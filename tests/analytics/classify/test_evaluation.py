@@ -63,7 +63,9 @@ def test_bootstrap_interval_brackets_the_point_estimate_and_narrows_with_more_pa
 def test_bootstrap_interval_is_deterministic_and_exact_for_perfect_predictions():
     gold, predicted = _random_labels(300, 4, seed=2)
     assert bootstrap_intervals(gold, predicted) == bootstrap_intervals(gold, predicted)
-    assert bootstrap_intervals(gold, gold) == ((1.0, 1.0), (1.0, 1.0))
+    perfect = bootstrap_intervals(gold, gold)
+    assert perfect["macro"] == perfect["micro"] == (1.0, 1.0)
+    assert all(ci == (0.0, 0.0) for ci in perfect["count_bias"])
 
 
 def test_macro_f1_matrix_agrees_with_evaluate():
