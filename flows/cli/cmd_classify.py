@@ -7,7 +7,6 @@ import json
 import click
 
 from flows.cli.app import cli, settings_from
-from warehouse import Warehouse
 
 
 @cli.command("classify")
@@ -25,6 +24,7 @@ def classify(ctx: click.Context, all_: bool, refit: bool, embedder: str | None, 
              labels: tuple[str, ...], as_json: bool) -> None:
     """Classify papers into the taxonomy topics (new and changed papers by default)."""
     from analytics.classify.pipeline import classify_warehouse
+    from warehouse.api import Warehouse
 
     wh = Warehouse(settings_from(ctx))
     summary = classify_warehouse(wh, all=all_, refit=refit, embedder=embedder, taxonomy=taxonomy, labels=labels,
@@ -77,6 +77,7 @@ def classify_file_cmd(ctx: click.Context, in_path: str, out_path: str, summary_p
 def evaluate_cmd(ctx: click.Context, gold: str, papers_path: str | None, by_era: bool, as_json: bool) -> None:
     """Per-topic precision / recall / F1 and count bias of the saved model against GOLD.jsonl."""
     from analytics.classify.pipeline import evaluate_saved
+    from warehouse.api import Warehouse
 
     settings = settings_from(ctx)
     result = evaluate_saved(settings, gold, papers_path, Warehouse(settings))

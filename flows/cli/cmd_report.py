@@ -7,8 +7,6 @@ import json
 import click
 
 from flows.cli.app import cli, settings_from
-from reports import build_site
-from warehouse.api import Warehouse
 
 
 @cli.command("report")
@@ -20,6 +18,9 @@ from warehouse.api import Warehouse
 @click.pass_context
 def report(ctx: click.Context, out_dir: str | None, generated_at: str | None, as_json: bool) -> None:
     """Render the HTML trend reports: overview, one page per topic, what's new, data coverage."""
+    from reports import build_site
+    from warehouse.api import Warehouse
+
     summary = build_site(Warehouse(settings_from(ctx)), out_dir=out_dir, generated_at=generated_at)
     if as_json:
         click.echo(json.dumps(summary.as_dict(), sort_keys=True))
