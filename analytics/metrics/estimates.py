@@ -16,8 +16,8 @@ The method (quantification by probabilistic classify-and-count, recalibrated):
   reference-style papers only (see ``analytics.labels``): it carries the labelling convention into the counts.
 - The 90% interval combines (a) the uncertainty of the ratios: a bootstrap of the labelled papers, ``RESAMPLES``
   replicates, shared by every period so that it cancels where it should (in growth); (b) the sampling noise of the
-  set: given calibrated probabilities, the true count is a sum of independent Bernoulli draws (variance sum p(1-p)),
-  drawn independently per period. It does not cover papers missing from the warehouse, or labellers' conventions
+  set: given calibrated probabilities q = ratio x p, the true count is a sum of independent Bernoulli draws (variance
+  sum q(1-q) = ratio x sum p - ratio^2 x sum p^2), drawn independently per period. It does not cover papers missing from the warehouse, or labellers' conventions
   drifting from the labelled set.
 
 Growth, CAGR and share change are computed replicate by replicate, so their intervals carry the same uncertainty.
@@ -37,7 +37,7 @@ from analytics.eras import ERAS, era_index
 
 RESAMPLES = 200
 SEED = 0
-SHRINK = 10.0  # an era's ratio counts like this many papers' worth of probability mass of the topic's overall ratio
+SHRINK = 100.0  # an era's ratio counts like this many papers' worth of probability mass of the topic's overall ratio
 LEVEL = 0.90
 MIN_MONTHS = 3  # a yearly growth figure compares at least this many months usable in both years
 FILL_MONTHS = 12  # past complete months whose filling-up curve nowcasts the open month
@@ -76,16 +76,21 @@ def _interval(point: np.ndarray, draws: np.ndarray) -> tuple[np.ndarray, np.ndar
     return np.where(np.isnan(point), np.nan, np.fmin(low, point)), np.where(np.isnan(point), np.nan, np.fmax(high, point))
 
 
-def count_draws(mass: np.ndarray, variance: np.ndarray, ratios: np.ndarray,
-                rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """(point, draws) of true counts from summed probabilities ``mass`` and summed p(1-p) ``variance``.
+def _noise(ratios: np.ndarray, mass: np.ndarray, squares: np.ndarray) -> np.ndarray:
+    """Standard deviation of a sum of Bernoulli draws with probabilities ratio x p: sqrt(sum q (1 - q))."""
+    return np.sqrt(np.maximum(ratios * mass - ratios ** 2 * squares, 0.0))
 
-    ``mass`` and ``variance`` are (..., eras); ``ratios`` (R+1, ..., eras) broadcast against them. Returns the point
+
+def count_draws(mass: np.ndarray, squares: np.ndarray, ratios: np.ndarray,
+                rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """(point, draws) of true counts from summed probabilities ``mass`` and summed squared probabilities ``squares``.
+
+    ``mass`` and ``squares`` are (..., eras); ``ratios`` (R+1, ..., eras) broadcast against them. Returns the point
     (...) and R draws (R, ...): ratio replicate times mass, plus Bernoulli noise, never below 0.
     """
     point = (ratios[0] * mass).sum(axis=-1)
     replicated = (ratios[1:] * mass).sum(axis=-1)
-    noise = np.sqrt((ratios[1:] ** 2 * variance).sum(axis=-1))
+    noise = np.sqrt((_noise(ratios[1:], mass, squares) ** 2).sum(axis=-1))
     return point, np.maximum(replicated + noise * rng.standard_normal(replicated.shape), 0.0)
 
 
@@ -108,20 +113,20 @@ def fill_fractions(days: pl.DataFrame, months: pl.DataFrame, through: date) -> n
 class Estimates:
     """What the topic tables need: probability mass per (topic, month), the calibration, the open month's fill."""
 
-    mass: pl.DataFrame  # topic, month, mass, variance
+    mass: pl.DataFrame  # topic, month, mass (sum of p), squares (sum of p^2)
     calibration: Calibration
     fill: np.ndarray | None  # fill_fractions of the open month (None: no nowcast)
     open_month: date | None
 
 
 def _grids(frame: pl.DataFrame, by: str, period: str, estimates: Estimates) -> tuple:
-    """Dense (labels, periods) arrays of mass and variance aligned with ``frame`` (sorted by label, period)."""
+    """Dense (labels, periods) arrays of mass and squares aligned with ``frame`` (sorted by label, period)."""
     labels = frame[by].unique(maintain_order=True).to_list()
     shape = (len(labels), frame.height // max(len(labels), 1))
     joined = frame.select(by, period).join(estimates.mass.rename({"topic": by}), on=[by, period], how="left")
     mass = joined["mass"].fill_null(0.0).to_numpy().reshape(shape)
-    variance = joined["variance"].fill_null(0.0).to_numpy().reshape(shape)
-    return labels, mass, variance
+    squares = joined["squares"].fill_null(0.0).to_numpy().reshape(shape)
+    return labels, mass, squares
 
 
 def _ratio_grid(calibration: Calibration, labels: list[str], eras: np.ndarray) -> np.ndarray:
@@ -159,21 +164,21 @@ def _columns(frame: pl.DataFrame, values: dict[str, np.ndarray]) -> pl.DataFrame
                               for name, v in values.items())
 
 
-def _month_draws(mass: np.ndarray, variance: np.ndarray, ratios: np.ndarray, rng: np.random.Generator):
+def _month_draws(mass: np.ndarray, squares: np.ndarray, ratios: np.ndarray, rng: np.random.Generator):
     """``count_draws`` for sets of one era each: ``ratios`` (R+1, labels, periods) already picked per period's era."""
     point = ratios[0] * mass
-    noise = np.sqrt(ratios[1:] ** 2 * variance)
+    noise = _noise(ratios[1:], mass, squares)
     return point, np.maximum(ratios[1:] * mass + noise * rng.standard_normal(noise.shape), 0.0)
 
 
 def monthly_draws(frame: pl.DataFrame, estimates: Estimates, seed: int = SEED) -> tuple:
     """(point, draws, open column) of true counts per (topic, month) of a dense ``topic_monthly`` frame; the open
     month divided by its fill fraction (nowcast)."""
-    labels, mass, variance = _grids(frame, "topic", "month", estimates)
+    labels, mass, squares = _grids(frame, "topic", "month", estimates)
     months = frame["month"][:mass.shape[1]]
     eras = era_index(months.dt.year().to_numpy())
     rng = np.random.default_rng(seed)
-    point, draws = _month_draws(mass, variance, _ratio_grid(estimates.calibration, labels, eras), rng)
+    point, draws = _month_draws(mass, squares, _ratio_grid(estimates.calibration, labels, eras), rng)
     open_col = None
     if estimates.open_month is not None and estimates.fill is not None:
         found = np.flatnonzero(months.to_numpy() == np.datetime64(estimates.open_month, "D"))
@@ -267,8 +272,8 @@ def set_estimate(scores: np.ndarray, eras: np.ndarray, calibration: Calibration,
     """One set of papers as a whole (``classify-file --summary``): per topic the corrected count and its 90%
     interval. ``scores``: (papers, topics) probabilities in the calibration's topic order; ``eras``: per paper."""
     onehot = np.eye(len(ERAS))[eras]
-    mass, variance = scores.T @ onehot, (scores * (1 - scores)).T @ onehot  # (topics, eras)
-    point, draws = count_draws(mass, variance, calibration.ratios, np.random.default_rng(seed))
+    mass, squares = scores.T @ onehot, (scores ** 2).T @ onehot  # (topics, eras)
+    point, draws = count_draws(mass, squares, calibration.ratios, np.random.default_rng(seed))
     low, high = _interval(point, draws)
     return {t: {"estimate": float(point[k]), "low": float(low[k]), "high": float(high[k])}
             for k, t in enumerate(calibration.topic_ids)}

@@ -100,19 +100,20 @@ def subtopic_info(wh: Warehouse, model_version: str) -> pl.DataFrame:
 
 
 def topic_mass(wh: Warehouse, papers: pl.DataFrame, model_version: str) -> pl.DataFrame | None:
-    """Per (topic, month): the summed probabilities (``mass``) and summed p(1-p) (``variance``) of ``topic_scores``."""
+    """Per (topic, month): the summed probabilities (``mass``) and squared probabilities (``squares``) of
+    ``topic_scores``."""
     if not wh.has_table("topic_scores"):
         return None
     scores = wh.scan("topic_scores").filter(pl.col("model_version") == model_version).drop("model_version")
     topics = [c for c in scores.collect_schema().names() if c != "id"]
     wide = (scores.join(papers.lazy().select("id", "month"), on="id", how="inner").group_by("month")
             .agg([pl.col(t).cast(pl.Float64).sum().alias(f"m:{t}") for t in topics]
-                 + [(pl.col(t).cast(pl.Float64) * (1 - pl.col(t))).sum().alias(f"v:{t}") for t in topics]).collect())
+                 + [(pl.col(t).cast(pl.Float64) ** 2).sum().alias(f"v:{t}") for t in topics]).collect())
     if wide.height == 0:
         return None
     long = wide.unpivot(index="month").with_columns(pl.col("variable").str.split_exact(":", 1)).unnest("variable")
     return (long.pivot(on="field_0", index=["month", "field_1"], values="value")
-            .select(pl.col("field_1").alias("topic"), "month", pl.col("m").alias("mass"), pl.col("v").alias("variance")))
+            .select(pl.col("field_1").alias("topic"), "month", pl.col("m").alias("mass"), pl.col("v").alias("squares")))
 
 
 def load_estimates(wh: Warehouse, papers: pl.DataFrame, model_version: str, months: pl.DataFrame,

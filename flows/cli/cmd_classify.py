@@ -116,6 +116,7 @@ def label_sample_cmd(ctx: click.Context, n: int, topic: str | None, out_path: st
     """Write the papers whose labels would most improve the model: fill in "topics", pass back with --labels."""
     from analytics.classify.pipeline import load_model
     from analytics.classify.sampling import label_sample, write_sample
+    from warehouse.api import Warehouse
 
     settings = settings_from(ctx)
     wh = Warehouse(settings)
