@@ -5,7 +5,8 @@
 Builds ``snapshot-N.jsonl`` (uncompressed, like the Kaggle file) by cycling through the real records of
 ../shared/data/arxiv with ids renumbered so they are unique (YYMM.NNNNN over 2007-04..2026-06, v1 dates
 inside the id's month), then imports it twice in fresh processes: the first import and a re-import
-(which must change nothing). Prints records/s and the peak RSS of each import.
+(which must change nothing). Prints records/s, CPU time and the peak RSS of each import, and how many times
+longer it took than polars alone parsing the same file (the bare parse, also in a fresh process).
 """
 
 from __future__ import annotations
@@ -63,14 +64,29 @@ def build(path: Path, n: int) -> None:
     print(f"built {n:,} records ({path.stat().st_size / 1e9:.2f} GB) in {time.perf_counter() - started:.0f} s")
 
 
+def bare_parse(path: Path) -> dict:
+    """polars alone parsing the file into the raw schema, in a fresh process: the floor a backfill is compared with."""
+    code = (
+        "import json, time, resource\n"
+        "import polars as pl\n"
+        "from warehouse.records import RAW_SCHEMA\n"
+        f"t = time.perf_counter(); n = pl.read_ndjson({str(path)!r}, schema=RAW_SCHEMA).height\n"
+        "u = resource.getrusage(resource.RUSAGE_SELF)\n"
+        "print(json.dumps({'seconds': time.perf_counter() - t, 'rows': n, 'cpu_s': u.ru_utime + u.ru_stime}))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True, cwd=ROOT)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
 def run_import(home: Path, path: Path) -> dict:
     code = (
         "import json, time\n"
         "from warehouse import open_warehouse\n"
         "from warehouse.backfill import backfill_paths\n"
         f"t = time.perf_counter(); s = backfill_paths(open_warehouse({str(home)!r}), [{str(path)!r}], progress=False)\n"
+        "import resource; u = resource.getrusage(resource.RUSAGE_SELF)\n"
         "print(json.dumps({'seconds': time.perf_counter() - t, 'read': s.read, 'inserted': s.inserted,"
-        " 'unchanged': s.unchanged}))\n"
+        " 'unchanged': s.unchanged, 'cpu_s': u.ru_utime + u.ru_stime}))\n"
     )
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True, cwd=ROOT)
@@ -92,10 +108,15 @@ def main() -> None:
         build(snap, args.n)
     home = args.workdir / f"home-{args.n}"
     subprocess.run(["rm", "-rf", str(home)], check=True)
-    for label in ("first import", "re-import"):
-        r = run_import(home, snap)
+    runs = [(label, run_import(home, snap)) for label in ("first import", "re-import")]
+    floor = bare_parse(snap)  # last: the peak RSS of children so far is the imports' own
+    print(f"  bare parse: polars reads the {floor['rows']:,} records in {floor['seconds']:.1f} s "
+          f"({floor['cpu_s']:.1f} s CPU)")
+    for label, r in runs:
         print(f"{label:>12}: {r['read']:,} records in {r['seconds']:.1f} s = {r['records_per_s']:,.0f} records/s, "
-              f"peak RSS {r['peak_rss_mb']:,.0f} MB (inserted {r['inserted']:,}, unchanged {r['unchanged']:,})")
+              f"{r['seconds'] / floor['seconds']:.1f}x the bare parse, {r['cpu_s']:.1f} s CPU, "
+              f"peak RSS {r['peak_rss_mb']:,.0f} MB (inserted {r['inserted']:,}, unchanged {r['unchanged']:,}); "
+              f"load average {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":

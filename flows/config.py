@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flows.deployments import DEPLOYMENTS, TIMEZONE
 from warehouse.errors import InputError
-from warehouse.harvest import DEFAULT_OAI_ENDPOINT, DEFAULT_SETS
+from warehouse.harvest.defaults import DEFAULT_OAI_ENDPOINT, DEFAULT_SETS
 from warehouse.settings import CONTACT_ENV, DEFAULT_CONTACT, DEFAULT_HOME, HOME_ENV, Settings, is_url
 
 CONFIG_ENV = "ARXIV_TRENDS_CONFIG"

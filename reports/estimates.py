@@ -58,7 +58,8 @@ def years_from_estimates(yearly: pl.DataFrame) -> pl.DataFrame:
     frame = yearly.select(
         "topic", pl.col("year").cast(pl.Int32), "papers", "total_papers", "share",
         pl.col("partial").fill_null(False), pl.col("low_coverage").fill_null(False),
-        pl.col("nowcast").fill_null(False), _null("matched_months"),
+        pl.col("nowcast").fill_null(False),
+        pl.col("growth_months").alias("matched_months") if "growth_months" in present else _null("matched_months"),
         pl.col("papers_est").alias("est"), pl.col("papers_low").alias("low"), pl.col("papers_high").alias("high"),
         "share_est", "share_low", "share_high",
         pl.col("yoy_growth_est").alias("growth"), pl.col("yoy_growth_low").alias("growth_low"),
@@ -83,9 +84,10 @@ def months_view(monthly: pl.DataFrame, intervals: bool) -> pl.DataFrame:
 
 
 def latest_growth_year(years: pl.DataFrame, tested: bool) -> int | None:
-    """The year the headlines talk about: the last year, not a nowcast, in which some topic has a growth figure.
-    With estimates (``tested``) None when there is none; without, ``series.latest_year_with_growth``."""
-    usable = years.filter(pl.col("growth").is_not_null() & ~pl.col("nowcast"))
+    """The year the headlines talk about: the last year in which some topic has a growth figure (the current year's
+    compares its complete months with the same months a year before). With estimates (``tested``) None when there
+    is none; without, ``series.latest_year_with_growth``."""
+    usable = years.filter(pl.col("growth").is_not_null())
     if usable.is_empty():
         return series.latest_year_with_growth(years) if len(years) and not tested else None
     return int(usable["year"].max())

@@ -318,11 +318,11 @@ def share_small_multiples(inp: ReportInputs) -> Panels:
     share_moves = years.filter(pl.col("share_change_low") > 0).sort(["share_change", "topic"], descending=[True, False])
     if share_moves.height:
         top = share_moves.row(0, named=True)
-        title = (f"{inp.name(top['topic'])} gained the most share in {year}: {points(top['share_change'])} "
+        title = (f"{inp.name(top['topic'])} gained the most share in {inp.growth_label}: {points(top['share_change'])} "
                  f"(90%: {points(top['share_change_low'])} to {points(top['share_change_high'])})")
     elif year is not None and len(years):
         top = years.sort(["share_est", "topic"], descending=[True, False]).row(0, named=True)
-        title = f"{inp.name(top['topic'])} has the largest share of papers: {pct(top['share_est'])} in {year}"
+        title = f"{inp.name(top['topic'])} has the largest share of papers: {pct(top['share_est'])} in {inp.growth_label}"
         if inp.intervals:
             title += "; no topic's share changed beyond its 90% interval"
     else:
@@ -433,13 +433,13 @@ def growth_heatmap(inp: ReportInputs) -> Chart | None:
     grew = moved.filter(pl.col("trend") == "growing").height
     fell = moved.filter(pl.col("trend") == "shrinking").height
     if inp.intervals and year is not None:
-        title = f"In {year}, {grew} topics grew and {fell} shrank beyond their 90% intervals"
+        title = f"In {inp.growth_label}, {grew} topics grew and {fell} shrank beyond their 90% intervals"
         if moved.height:
             top = moved.row(0, named=True)
             title += (f"; the biggest move: {inp.name(top['topic'])} "
                       f"{growth_phrase(top['growth'], top['growth_low'], top['growth_high'], top['trend'])}")
     else:
-        title = "Year-on-year growth by topic" + (f" up to {year}" if year else "")
+        title = "Year-on-year growth by topic" + (f" up to {inp.growth_label}" if year else "")
     description = _heatmap_description(inp, year)
     cols = ["topic", "year", "papers", "est", "low", "high", "growth", "growth_low", "growth_high", "trend",
             "matched_months", "partial", "nowcast", "low_coverage"]
@@ -480,7 +480,7 @@ def volume_growth_bubbles(inp: ReportInputs) -> Chart | None:
         return None
     rows = inp.years.filter((pl.col("year") == year) & (pl.col("est") > 0)).sort("topic")
     fig = go.Figure(layout=_layout(
-        xaxis={"title": {"text": f"papers in {year} (log scale)"}, "type": "log"},
+        xaxis={"title": {"text": f"papers in {inp.growth_label} (log scale)"}, "type": "log"},
         yaxis={"title": {"text": f"growth {year - 1}→{year}"}, "ticksuffix": "%", "zeroline": True,
                "zerolinecolor": "#bdbdbd"}, height=520, showlegend=inp.intervals,
         meta=_narrow({"textfont.size": 8}, {})))
@@ -513,18 +513,18 @@ def volume_growth_bubbles(inp: ReportInputs) -> Chart | None:
     fast = moved.filter(pl.col("trend") == "growing").sort(["growth", "topic"], descending=[True, False])
     if inp.intervals and fast.height:
         top = fast.row(0, named=True)
-        title = (f"In {year}, {inp.name(top['topic'])} grew fastest of the topics that surely grew: "
+        title = (f"In {inp.growth_label}, {inp.name(top['topic'])} grew fastest of the topics that surely grew: "
                  f"{growth_phrase(top['growth'], top['growth_low'], top['growth_high'], top['trend'])}")
     elif inp.intervals:
-        title = f"No topic grew beyond its 90% interval in {year}"
+        title = f"No topic grew beyond its 90% interval in {inp.growth_label}"
     else:
-        title = f"Volume against growth ({year})"
+        title = f"Volume against growth ({inp.growth_label})"
     big = rows.sort(["est", "topic"], descending=[True, False]).head(3)
-    description = (f"Bubble chart of {rows.height} topics in {year}: papers against growth. Largest: "
+    description = (f"Bubble chart of {rows.height} topics in {inp.growth_label}: papers against growth. Largest: "
                    + listing([f"{inp.name(t)} ({fmt_int(e)} papers, {pct(g, signed=True)})"
                               for t, e, g in big.select("topic", "est", "growth").rows()]) + ".")
     return Chart("overview-volume-growth", title,
-                 f"One bubble per topic: its papers in {year} (horizontal, log scale) against its growth over the "
+                 f"One bubble per topic: its papers in {inp.growth_label} (horizontal, log scale) against its growth over the "
                  "year before (vertical); bubble size is its share of all papers. "
                  + ("Bars are 90% intervals of the growth; grey bubbles changed within theirs. " if inp.intervals else
                     "Growth compares the months usable in both years. ")
@@ -701,7 +701,7 @@ def topic_yearly_chart(inp: ReportInputs, topic: str) -> Chart | None:
     this = rows.filter(pl.col("year") == year) if year else rows.head(0)
     if this.height and this["growth"][0] is not None:
         r = this.row(0, named=True)
-        title = f"{name} papers {growth_phrase(r['growth'], r['growth_low'], r['growth_high'], r['trend'])} in {year}"
+        title = f"{name} papers {growth_phrase(r['growth'], r['growth_low'], r['growth_high'], r['trend'])} in {inp.growth_label}"
     else:
         title = f"{name}: papers per year"
     described = [f"{y}: {count_with_interval(e, lo, hi)}" for y, e, lo, hi in

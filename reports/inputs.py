@@ -98,6 +98,15 @@ class ReportInputs:
         """The year headlines and growth charts talk about (``estimates.latest_growth_year``)."""
         return estimates.latest_growth_year(self.years, tested=self.intervals)
 
+    @cached_property
+    def growth_label(self) -> str:
+        """How text names ``growth_year``: "2026 so far" while that year is still open."""
+        year = self.growth_year
+        if year is None:
+            return ""
+        open_year = self.years.filter((pl.col("year") == year) & (pl.col("partial") | pl.col("nowcast"))).height
+        return f"{year} so far" if open_year else str(year)
+
     @property
     def evaluation(self) -> dict[str, Any]:
         value = (self.model or {}).get("evaluation")

@@ -154,22 +154,22 @@ def _movements(inp: ReportInputs) -> tuple[str, list[Finding], str]:
         rows = (inp.years.filter((pl.col("year") == year) & pl.col("growth").is_not_null()
                                  & (pl.col("papers") >= estimates.MIN_BASE))
                 .sort([pl.col("growth").abs(), pl.col("topic")], descending=[True, False]).head(TOP_MOVEMENTS))
-        found = [Finding(Link(inp.name(t), topic_filename(t)), f"changed {fmt_growth(g)} in {year}")
+        found = [Finding(Link(inp.name(t), topic_filename(t)), f"changed {fmt_growth(g)} in {inp.growth_label}")
                  for t, g in rows.select("topic", "growth").rows()]
-        return (f"Largest changes in {year}", found,
+        return (f"Largest changes in {inp.growth_label}", found,
                 "These metrics carry no intervals yet (re-run `arxiv-trends aggregate`), so no change is tested: "
                 "some may be noise.")
     moved = estimates.movements(inp.years, year).head(TOP_MOVEMENTS)
     found = [Finding(Link(inp.name(r["topic"]), topic_filename(r["topic"])),
-                     f"papers {growth_phrase(r['growth'], r['growth_low'], r['growth_high'], r['trend'])} in {year}, "
+                     f"papers {growth_phrase(r['growth'], r['growth_low'], r['growth_high'], r['trend'])} in {inp.growth_label}, "
                      f"to {count_with_interval(r['est'], r['low'], r['high'])}")
              for r in moved.iter_rows(named=True)]
     steady = inp.years.filter((pl.col("year") == year) & (pl.col("trend") == "steady")).height
     note = ("Only changes whose 90% interval excludes zero are listed, the largest in papers first"
             + (f"; {steady} topics held steady within their intervals." if steady else "."))
     if not found:
-        note = f"No topic's papers changed beyond their 90% interval in {year}."
-    return f"What moved in {year}", found, note
+        note = f"No topic's papers changed beyond their 90% interval in {inp.growth_label}."
+    return f"What moved in {inp.growth_label}", found, note
 
 
 def _bursts(inp: ReportInputs) -> Headline:
@@ -271,7 +271,7 @@ def _topic_headlines(inp: ReportInputs, topic: str) -> list[Headline]:
                   growth_phrase(row["growth"], row["growth_low"], row["growth_high"], row["trend"])
                   + f" on {year - 1}" if row["growth"] is not None else
                   f"no growth figure on {year - 1}: a low-coverage or open month in the comparison"]
-        headlines.append(Headline(f"Papers in {year}", count_with_interval(row["est"], row["low"], row["high"]),
+        headlines.append(Headline(f"Papers in {inp.growth_label}", count_with_interval(row["est"], row["low"], row["high"]),
                                   detail))
     now = inp.charted.filter((pl.col("topic") == topic) & pl.col("nowcast") & (pl.col("total_papers") > 0))
     if inp.intervals and not now.is_empty():

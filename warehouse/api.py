@@ -10,15 +10,17 @@ from __future__ import annotations
 import os
 from contextlib import contextmanager
 from datetime import date, datetime, timezone
-from typing import Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Iterable, Iterator, Sequence
 
-import pandas as pd
 import polars as pl
 
 from warehouse.integrity import VerifyReport, diagnose, verify_tables
 from warehouse.errors import TableDamaged
 from warehouse.settings import Settings
 from warehouse.tables import open_lock, open_store
+
+if TYPE_CHECKING:  # pandas loads when a frame is first converted, not with the CLI
+    import pandas as pd
 
 DateLike = str | date | datetime
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +25,7 @@ from warehouse.tables import Abandon, BaseTableStore, TableVersion
 
 TABLE = "papers"
 BUCKETS = 16
+MERGE_THREADS = 4  # buckets merged at once, at most (memory: one bucket each)
 _FILE_RE = re.compile(r"year=(-?\d+)/bucket-(\d+)\.parquet$")
 _KEYS = ["id", "version", "updated", "year"]
 
@@ -78,9 +80,17 @@ class PapersUpsert:
                 current = version.base
                 old_files = _index(current) if current else {}
                 written: set[str] = set()
-                for bucket_dir in sorted(self._staging.iterdir()):
-                    written |= self._merge_bucket(int(bucket_dir.name), bucket_dir, current, old_files,
-                                                  version.folder, result)
+                # buckets are independent: merge as many at once as there are cores (polars releases the GIL;
+                # writing a bucket's Parquet files is most of the work and runs on one core)
+                with ThreadPoolExecutor(max_workers=min(MERGE_THREADS, os.cpu_count() or 1)) as pool:
+                    merged = pool.map(lambda folder: self._merge_bucket(int(folder.name), folder, current, old_files,
+                                                                        version.folder),
+                                      sorted(self._staging.iterdir()))
+                    for counts, files in merged:
+                        written |= files
+                        result.inserted += counts.inserted
+                        result.updated += counts.updated
+                        result.unchanged += counts.unchanged
                 if result.inserted == 0 and result.updated == 0:
                     raise Abandon
                 for rel in old_files.values():
@@ -91,10 +101,15 @@ class PapersUpsert:
         return result
 
     def _merge_bucket(self, bucket: int, staged: Path, current: TableVersion | None,
-                      old_files: dict[tuple[int, int], str], folder: Path, result: UpsertResult) -> set[str]:
-        """Merge one bucket; returns the relative paths it rewrote (or emptied) in the new version."""
+                      old_files: dict[tuple[int, int], str], folder: Path) -> tuple[UpsertResult, set[str]]:
+        """Merge one bucket; returns its counts and the relative paths it rewrote (or emptied) in the new version.
+
+        Winners are decided on the key columns only; the full rows (mostly abstract text) are gathered once,
+        already in the order of the file they go to."""
+        result = UpsertResult()
         new = pl.read_ipc(sorted(staged.glob("*.arrow")))
-        new = _best_first(new, "_seq", True).unique("id", keep="first", maintain_order=True).drop("_seq")
+        keys = _best_first(new.select(*_KEYS, "_seq").with_row_index("_row"), "_seq", True).unique(
+            "id", keep="first", maintain_order=True)
         mine = {year: rel for (year, b), rel in old_files.items() if b == bucket}
         if mine:
             old_keys = pl.concat([
@@ -106,34 +121,33 @@ class PapersUpsert:
                                             "year": pl.Int32})
         candidates = pl.concat([
             old_keys.with_columns(pl.lit(False).alias("_new")),
-            new.select(_KEYS).with_columns(pl.lit(True).alias("_new")),
+            keys.select(_KEYS).with_columns(pl.lit(True).alias("_new")),
         ])
         best = _best_first(candidates, "_new", False).unique("id", keep="first", maintain_order=True)
         winners = best.filter(pl.col("_new")).select("id")
         if winners.is_empty():
-            result.unchanged += new.height
-            return set()
+            result.unchanged += keys.height
+            return result, set()
         replaced = old_keys.join(winners, on="id", how="semi")
         result.updated += replaced.height
         result.inserted += winners.height - replaced.height
-        result.unchanged += new.height - winners.height
-        incoming = new.join(winners, on="id", how="semi")
+        result.unchanged += keys.height - winners.height
+        incoming = keys.join(winners, on="id", how="semi").select("id", "year", "_row").sort("id")
         years = set(incoming["year"].unique().to_list()) | set(replaced["year"].unique().to_list())
         written = set()
         for year in sorted(years):
-            parts = [incoming.filter(pl.col("year") == year).drop("year")]
+            rows = new[incoming.filter(pl.col("year") == year)["_row"]].drop("_seq", "year")
             rel = mine.get(year)
             if rel is not None:
                 kept = current.scan([rel], hive=False).collect().join(winners, on="id", how="anti")
-                parts.insert(0, kept)
+                rows = pl.concat([kept, rows], how="vertical").sort("id")
             out_rel = f"year={year}/bucket-{bucket:02d}.parquet"
             written.add(out_rel)  # an emptied file is written nowhere: the new version drops it
             target = folder / out_rel
-            final = pl.concat(parts, how="vertical").sort("id")
-            if final.height:
+            if rows.height:
                 target.parent.mkdir(parents=True, exist_ok=True)
-                final.write_parquet(target, compression="zstd", compression_level=1, statistics=True)
-        return written
+                rows.write_parquet(target, compression="zstd", compression_level=1, statistics=True)
+        return result, written
 
 
 def _index(version: TableVersion) -> dict[tuple[int, int], str]:

@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 from sklearn.base import BaseEstimator
-from sklearn.feature_extraction.text import TfidfVectorizer
+from analytics.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import KFold
 

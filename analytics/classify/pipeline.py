@@ -46,7 +46,8 @@ PAPER_SUBTOPICS_SCHEMA = {"id": pl.String, "subtopic": pl.Int64, "model_version"
 
 @dataclass
 class ClassifiedBatch:
-    """Rows for ``classifications`` (0-3 per paper) and ``paper_subtopics`` (one per paper)."""
+    """Rows for ``classifications`` (0-3 per paper) and ``paper_subtopics`` (one per paper); ``score_matrix`` gives
+    the ``topic_scores`` rows (every topic's score per paper: what the error-corrected counts add up)."""
 
     classifications: pl.DataFrame
     paper_subtopics: pl.DataFrame
@@ -60,6 +61,15 @@ class ClassifiedBatch:
         ids = self.paper_subtopics["id"].to_list()
         return {pid: {t: round(float(v), 4) for t, v in zip(self.topic_ids, row)}
                 for pid, row in zip(ids, self.score_matrix)}
+
+    def topic_scores(self, model_version: str) -> pl.DataFrame:
+        """The ``topic_scores`` rows: id, model_version, one Float32 column per topic."""
+        ids = self.paper_subtopics["id"]
+        matrix = self.score_matrix if self.score_matrix is not None else np.zeros((len(ids), len(self.topic_ids)))
+        return pl.DataFrame({"id": ids, "model_version": pl.Series([model_version] * len(ids), dtype=pl.String),
+                             **{t: matrix[:, k].astype(np.float32) for k, t in enumerate(self.topic_ids)}},
+                            schema={"id": pl.String, "model_version": pl.String,
+                                    **{t: pl.Float32 for t in self.topic_ids}})
 
     def topics(self) -> dict[str, list[str]]:
         """``{id: [topic, ...]}`` (best first), every paper of the batch included."""
@@ -110,7 +120,8 @@ def predict_frame(model: ClassifierBundle, papers: pl.DataFrame, embeddings: np.
     if embeddings is None:
         embeddings = model.embedder().encode(texts) if papers.height else np.zeros((0, 1))
     if papers.height == 0:
-        return ClassifiedBatch(pl.DataFrame(schema=CLASSIFICATIONS_SCHEMA), pl.DataFrame(schema=PAPER_SUBTOPICS_SCHEMA))
+        return ClassifiedBatch(pl.DataFrame(schema=CLASSIFICATIONS_SCHEMA), pl.DataFrame(schema=PAPER_SUBTOPICS_SCHEMA),
+                               list(model.classifier.topic_ids_), np.zeros((0, len(model.classifier.topic_ids_))))
     clf = model.classifier
     fields = [c for c in ("title", "abstract", "categories", "submitted") if c in papers.columns]
     decision = clf.decide(PaperBatch(papers.select(fields), np.asarray(embeddings)))
@@ -271,10 +282,12 @@ def classify_warehouse(wh: Warehouse, *, all: bool = False, refit: bool = False,
         parts = parts or [predict_frame(bundle, todo, np.zeros((0, emb.dim), dtype=np.float32), now)]
         new_cls = pl.concat([p.classifications for p in parts])
         new_sub = pl.concat([p.paper_subtopics for p in parts])
+        new_scores = pl.concat([p.topic_scores(bundle.version) for p in parts])
         classifications = _merge(wh, "classifications", new_cls, todo["id"], bundle.version)
         paper_subtopics = _merge(wh, "paper_subtopics", new_sub, todo["id"], bundle.version)
         wh.write_table("classifications", classifications)
         wh.write_table("paper_subtopics", paper_subtopics)
+        wh.write_table("topic_scores", _merge(wh, "topic_scores", new_scores, todo["id"], bundle.version))
         if bundle.subtopics is not None and (fitted or not wh.has_table("subtopics")):
             wh.write_table("subtopics", bundle.subtopics.subtopics_frame(
                 assignments=paper_subtopics["subtopic"].to_numpy(), model_version=bundle.version))
@@ -318,17 +331,39 @@ class FileSummary:
     with_topic: int
     out: str
     model_version: str
+    summary: str | None = None
 
     def as_dict(self) -> dict:
         return asdict(self)
 
 
-def classify_file(settings: Settings, in_path: str | Path, out_path: str | Path) -> FileSummary:
-    """Classify the records of a file with the saved model; one JSON line per record, in input order."""
+def set_summary(bundle: ClassifierBundle, papers: pl.DataFrame, result: ClassifiedBatch) -> dict:
+    """The papers as one group: per topic the classified count and the error-corrected count with its 90% interval
+    (``analytics.metrics.estimates``; estimate, low and high are null for a model without labelled results)."""
+    from analytics.metrics.estimates import Calibration, set_estimate
+
+    classified = result.classifications.group_by("topic").len()
+    counts = dict(zip(classified["topic"].to_list(), classified["len"].to_list()))
+    estimates = {}
+    if bundle.outcome is not None and result.score_matrix is not None:
+        estimates = set_estimate(result.score_matrix, frame_eras(papers), Calibration.from_outcome(bundle.outcome))
+    empty = {"estimate": None, "low": None, "high": None}
+    return {"papers": papers.height, "model_version": bundle.version, "level": 0.9,
+            "topics": {t: {"papers": counts.get(t, 0), **estimates.get(t, empty)} for t in result.topic_ids}}
+
+
+def classify_file(settings: Settings, in_path: str | Path, out_path: str | Path,
+                  summary_path: str | Path | None = None) -> FileSummary:
+    """Classify the records of a file with the saved model; one JSON line per record, in input order; with
+    ``summary_path``, also the set's topic counts, classified and corrected (``set_summary``) as JSON."""
     bundle = load_model(settings)
     papers = read_paper_file(in_path)
     result = predict_frame(bundle, papers)
     topics, scores = result.topics(), result.scores()
+    if summary_path is not None:
+        summary_file = Path(summary_path)
+        summary_file.parent.mkdir(parents=True, exist_ok=True)
+        summary_file.write_bytes(orjson.dumps(set_summary(bundle, papers, result), option=orjson.OPT_INDENT_2))
     out = Path(out_path)
     out.parent.mkdir(parents=True, exist_ok=True)
     with out.open("wb") as fh:
@@ -336,7 +371,7 @@ def classify_file(settings: Settings, in_path: str | Path, out_path: str | Path)
             fh.write(orjson.dumps({"id": pid, "topics": topics.get(pid, []), "scores": scores.get(pid, {})}))
             fh.write(b"\n")
     return FileSummary(records=papers.height, with_topic=sum(1 for t in topics.values() if t), out=str(out),
-                       model_version=bundle.version)
+                       model_version=bundle.version, summary=str(summary_path) if summary_path else None)
 
 
 def evaluate_saved(settings: Settings, gold_path: str | Path, papers_path: str | Path | None = None,

@@ -11,8 +11,9 @@ import polars as pl
 
 from analytics.metrics import tables
 from analytics.metrics.emerging import emerging_subtopics
+from analytics.metrics.estimates import monthly_columns, yearly_columns
 from analytics.metrics.inputs import load_inputs
-from analytics.metrics.periods import coverage_monthly, month_periods
+from analytics.metrics.periods import coverage_monthly
 from warehouse.api import Warehouse
 from warehouse.errors import ArxivTrendsError
 from warehouse.state import record_run
@@ -54,13 +55,17 @@ def aggregate(wh: Warehouse, *, include_partial: bool = False, now: datetime | N
     if not wh.has_table("papers"):
         raise ArxivTrendsError(f"no papers under {wh.settings.warehouse_location}; run `arxiv-trends backfill` first")
     with wh.lock(wait=0):
-        inputs = load_inputs(wh)
+        inputs = load_inputs(wh, now)
         notes = list(inputs.notes)
-        months = month_periods(inputs.by_source, now)
+        months = inputs.months
         out = {"metrics/coverage_monthly": coverage_monthly(inputs.by_source, months)}
         if inputs.topic_sets is not None:
-            out["metrics/topic_monthly"] = tables.topic_monthly(inputs.topic_sets, months, include_partial)
-            out["metrics/topic_yearly"] = tables.topic_yearly(inputs.topic_sets, months, include_partial)
+            monthly = tables.topic_monthly(inputs.topic_sets, months, include_partial)
+            yearly = tables.topic_yearly(inputs.topic_sets, months, include_partial)
+            if inputs.estimates is not None:
+                monthly, draws = monthly_columns(monthly, inputs.estimates, include_partial)
+                yearly = yearly_columns(yearly, draws)
+            out["metrics/topic_monthly"], out["metrics/topic_yearly"] = monthly, yearly
             out["metrics/topic_cooccurrence"] = tables.topic_cooccurrence(inputs.topic_sets)
             out["metrics/topic_categories"] = tables.topic_categories(inputs.topic_sets)
         if inputs.subtopic_counts is not None:

@@ -8,10 +8,12 @@ each paper is joined to its month once and every topic table is built from the s
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 import polars as pl
 
-from analytics.metrics.periods import month_of
+from analytics.metrics.estimates import Calibration, Estimates, fill_fractions
+from analytics.metrics.periods import month_of, month_periods
 from warehouse.api import Warehouse
 from warehouse.errors import ArxivTrendsError
 
@@ -30,18 +32,21 @@ class ModelChoice:
 @dataclass(frozen=True)
 class Inputs:
     by_source: pl.DataFrame                 # month, source, papers: every paper
+    months: pl.DataFrame                    # the month grid with its flags (``periods.month_periods``)
     model: ModelChoice | None
     topic_sets: pl.DataFrame | None         # month, category, topics (sorted list), papers: per distinct topic set
     subtopic_counts: pl.DataFrame | None    # subtopic, month, papers (outliers excluded)
     subtopic_info: pl.DataFrame | None      # subtopic, label, keywords, parent_topic
     notes: tuple[str, ...]
+    estimates: Estimates | None = None      # what the error-corrected counts need (None: raw counts only)
 
 
 def paper_months(wh: Warehouse) -> pl.DataFrame:
-    """``id, month, source, category`` of every paper (category: the primary one, else ``unknown``)."""
+    """``id, month, day, source, category`` of every paper (category: the primary one, else ``unknown``)."""
     try:
         papers = wh.scan_papers().select(
-            "id", month_of("submitted").alias("month"), pl.col("source").cast(pl.Categorical),
+            "id", month_of("submitted").alias("month"), pl.col("submitted").dt.day().cast(pl.Int8).alias("day"),
+            pl.col("source").cast(pl.Categorical),
             pl.col("primary_category").fill_null(UNKNOWN_CATEGORY).cast(pl.Categorical).alias("category"),
         ).collect()
     except FileNotFoundError:                    # a papers table written empty has no files
@@ -94,17 +99,60 @@ def subtopic_info(wh: Warehouse, model_version: str) -> pl.DataFrame:
             .select("subtopic", "label", "keywords", "parent_topic").unique("subtopic").collect())
 
 
-def load_inputs(wh: Warehouse) -> Inputs:
-    """Read papers and, where they exist, the classification tables of the current model version."""
+def topic_mass(wh: Warehouse, papers: pl.DataFrame, model_version: str) -> pl.DataFrame | None:
+    """Per (topic, month): the summed probabilities (``mass``) and squared probabilities (``squares``) of
+    ``topic_scores``."""
+    if not wh.has_table("topic_scores"):
+        return None
+    scores = wh.scan("topic_scores").filter(pl.col("model_version") == model_version).drop("model_version")
+    topics = [c for c in scores.collect_schema().names() if c != "id"]
+    wide = (scores.join(papers.lazy().select("id", "month"), on="id", how="inner").group_by("month")
+            .agg([pl.col(t).cast(pl.Float64).sum().alias(f"m:{t}") for t in topics]
+                 + [(pl.col(t).cast(pl.Float64) ** 2).sum().alias(f"v:{t}") for t in topics]).collect())
+    if wide.height == 0:
+        return None
+    long = wide.unpivot(index="month").with_columns(pl.col("variable").str.split_exact(":", 1)).unnest("variable")
+    return (long.pivot(on="field_0", index=["month", "field_1"], values="value")
+            .select(pl.col("field_1").alias("topic"), "month", pl.col("m").alias("mass"), pl.col("v").alias("squares")))
+
+
+def load_estimates(wh: Warehouse, papers: pl.DataFrame, model_version: str, months: pl.DataFrame,
+                   notes: list[str]) -> Estimates | None:
+    """The inputs of the error-corrected counts, or None (with a note saying why)."""
+    from analytics.classify.quality import LabelledOutcome
+
+    outcome = LabelledOutcome.load(wh.settings.models_dir / model_version)
+    if outcome is None:
+        notes.append(f"model {model_version} has no cross-validated results on labelled papers: "
+                     "no error-corrected estimates (refit with `arxiv-trends classify --refit`)")
+        return None
+    mass = topic_mass(wh, papers, model_version)
+    if mass is None:
+        notes.append(f"no topic_scores of model {model_version}: no error-corrected estimates (run `arxiv-trends "
+                     "classify --all`)")
+        return None
+    open_month = months.filter(pl.col("partial"))["month"].min()
+    through = papers.filter(pl.col("month") == open_month).select(pl.col("day").max()).item() if open_month else None
+    fill = None
+    if through is not None:
+        days = papers.group_by("month", "day").agg(pl.len().alias("papers"))
+        fill = fill_fractions(days, months, open_month.replace(day=int(through)))
+    return Estimates(mass, Calibration.from_outcome(outcome), fill, open_month)
+
+
+def load_inputs(wh: Warehouse, now: datetime) -> Inputs:
+    """Read papers and, where they exist, the classification tables of the current model version; ``now`` decides
+    which month is partial."""
     papers = paper_months(wh)
     by_source = (papers.group_by("month", "source").agg(pl.len().cast(pl.Int64).alias("papers"))
                  .with_columns(pl.col("source").cast(pl.String)))
+    months = month_periods(by_source, now)
     if not wh.has_table("classifications"):
-        return Inputs(by_source, None, None, None, None,
+        return Inputs(by_source, months, None, None, None, None,
                       ("no classifications table: topic tables skipped (run `arxiv-trends classify`)",))
     model = current_model(wh.scan("classifications"))
     if model is None:
-        return Inputs(by_source, None, None, None, None, ("classifications is empty: topic tables skipped",))
+        return Inputs(by_source, months, None, None, None, None, ("classifications is empty: topic tables skipped",))
     version = model.model_version
     notes = []
     if model.other_versions:
@@ -119,4 +167,5 @@ def load_inputs(wh: Warehouse) -> Inputs:
             counts = info = None
     else:
         notes.append("no paper_subtopics/subtopics tables: subtopic tables skipped")
-    return Inputs(by_source, model, sets, counts, info, tuple(notes))
+    estimates = load_estimates(wh, papers, version, months, notes)
+    return Inputs(by_source, months, model, sets, counts, info, tuple(notes), estimates)

@@ -3,15 +3,17 @@
 Fitting. BERTopic runs on precomputed embeddings with fixed seeds (UMAP ``random_state``; HDBSCAN is
 deterministic), an English stop-word vectorizer and the taxonomy descriptions as its zero-shot
 topic list: papers whose embedding is within ``zeroshot_min_similarity`` of a description form
-that topic's zero-shot subtopic, the others are clustered (UMAP + HDBSCAN) into discovered
-subtopics with c-TF-IDF keywords. ``nr_topics`` stays unset, so no zero-shot topic is merged away.
+that topic's zero-shot subtopic, the others are clustered (UMAP + HDBSCAN, once, on exactly those papers:
+``analytics.subtopics.cluster``) into discovered subtopics with c-TF-IDF keywords (counted with
+``analytics.text.CountVectorizer``: scikit-learn's counts, without its Python tokenizer). ``nr_topics`` stays
+unset, so no zero-shot topic is merged away.
 UMAP and HDBSCAN cost grows faster than linearly, so ``fit`` uses a fixed-seed sample of at most
 ``max_fit_docs`` papers; every paper, sampled or not, is then assigned by ``transform``.
 
 Assigning. ``transform`` gives each paper the subtopic whose embedding (the mean of its papers'
-embeddings) is most cosine-similar: that is how BERTopic itself transforms a zero-shot model, and
-it is the part of a model that a safetensors save keeps, so predictions are identical before a
-save and after a load (BERTopic's own trap: a UMAP/HDBSCAN transform does not survive the save).
+embeddings) is most cosine-similar: that is how BERTopic itself transforms a zero-shot model. After the fit
+only these arrays are kept (``analytics.subtopics.fitted``): assigning papers, keywords per year, saving and
+loading run on numpy and never import BERTopic (whose import alone takes seconds: it loads transformers).
 
 Parents. A zero-shot subtopic's parent is its taxonomy topic; a discovered one's is the taxonomy
 topic whose description embedding is nearest to the subtopic embedding, or ``"other"`` below
@@ -22,9 +24,9 @@ description as a single paper must be to join it). The outlier subtopic -1 has p
 from __future__ import annotations
 
 import hashlib
+import inspect
 import json
 import logging
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Sequence
 
@@ -32,8 +34,7 @@ import numpy as np
 import polars as pl
 
 from analytics.embeddings.base import Embedder, l2_normalize
-from analytics.subtopics.backend import EmbedderBackend
-from analytics.subtopics.cluster import SmallSafeHDBSCAN
+from analytics.subtopics.fitted import ARRAYS_FILE, FittedSubtopics
 
 # Cosine similarity from which a paper joins a description's zero-shot subtopic. Both put about the
 # top 10% of real papers into zero-shot subtopics (measured on 160k abstracts: the median best
@@ -43,7 +44,7 @@ OTHER = "other"
 MIN_FIT_DOCS = 3  # UMAP needs two neighbours per point
 OUTLIER = -1
 STATE_FILE = "subtopics.json"
-BERTOPIC_DIR = "bertopic"
+LEGACY_BERTOPIC_DIR = "bertopic"  # models saved before the arrays: BERTopic's own safetensors folder
 
 
 class SubtopicModel:
@@ -52,7 +53,7 @@ class SubtopicModel:
     def __init__(self, embedder: Embedder | None = None, seed: int = 42, max_fit_docs: int = 30_000,
                  min_topic_size: int | None = None, min_samples: int = 10, zeroshot_min_similarity: float | None = None,
                  parent_min_similarity: float | None = None, n_neighbors: int = 15, n_components: int = 5,
-                 n_keywords: int = 10, verbose: bool = False) -> None:
+                 n_epochs: int = 100, n_keywords: int = 10, verbose: bool = False) -> None:
         self.embedder = embedder
         self.seed = seed
         self.max_fit_docs = max_fit_docs
@@ -62,13 +63,14 @@ class SubtopicModel:
         self.parent_min_similarity = parent_min_similarity
         self.n_neighbors = n_neighbors
         self.n_components = n_components
+        self.n_epochs = n_epochs
         self.n_keywords = n_keywords
         self.verbose = verbose
 
     # -- fitting ---------------------------------------------------------------------------------
     def _params(self) -> dict:
         names = ("seed", "max_fit_docs", "min_topic_size", "min_samples", "zeroshot_min_similarity",
-                 "parent_min_similarity", "n_neighbors", "n_components", "n_keywords")
+                 "parent_min_similarity", "n_neighbors", "n_components", "n_epochs", "n_keywords")
         return {k: getattr(self, k) for k in names}
 
     def _zeroshot_threshold(self) -> float:
@@ -87,22 +89,20 @@ class SubtopicModel:
 
     def _bertopic(self, n_fit: int, descriptions: list[str]):
         from bertopic import BERTopic
+        from bertopic.dimensionality import BaseDimensionalityReduction
         from bertopic.vectorizers import ClassTfidfTransformer
-        from sklearn.feature_extraction.text import CountVectorizer
-        from umap import UMAP
+
+        from analytics.subtopics.backend import EmbedderBackend
+        from analytics.subtopics.cluster import UmapHdbscan
+        from analytics.text import CountVectorizer
 
         min_size = self.min_topic_size or max(15, n_fit // 500)
         return BERTopic(
             embedding_model=EmbedderBackend(self.embedder),
-            # spectral initialisation needs more points than dimensions: small corpora start at random
-            umap_model=UMAP(n_neighbors=min(self.n_neighbors, n_fit - 1), n_components=self.n_components,
-                            min_dist=0.0, metric="cosine", init="spectral" if n_fit > 50 else "random",
-                            random_state=self.seed, n_jobs=1, low_memory=True),
-            # "leaf" clusters and min_samples well below min_cluster_size: on 30k real abstracts "eom"
-            # found 2 or 46 subtopics depending on the sample (once one blob of 9k papers); leaf finds ~50
-            hdbscan_model=SmallSafeHDBSCAN(min_cluster_size=min_size, min_samples=min(self.min_samples, min_size),
-                                           metric="euclidean", cluster_selection_method="leaf",
-                                           prediction_data=False),
+            umap_model=BaseDimensionalityReduction(),  # the clusterer reduces, once, what it clusters
+            hdbscan_model=UmapHdbscan(n_neighbors=self.n_neighbors, n_components=self.n_components,
+                                      min_cluster_size=min_size, min_samples=min(self.min_samples, min_size),
+                                      n_epochs=self.n_epochs, seed=self.seed),
             vectorizer_model=CountVectorizer(stop_words="english", ngram_range=(1, 2),
                                              min_df=min(5, max(1, n_fit // 1000))),
             ctfidf_model=ClassTfidfTransformer(reduce_frequent_words=True),
@@ -118,8 +118,6 @@ class SubtopicModel:
 
     def fit(self, docs: Sequence[str], embeddings: np.ndarray, zeroshot_topics: dict[str, str]) -> "SubtopicModel":
         """Fit on (a fixed-seed sample of) ``docs``; ``zeroshot_topics`` maps taxonomy id -> description."""
-        from bertopic.cluster import BaseCluster
-
         if self.embedder is None:
             raise ValueError("SubtopicModel needs an embedder to embed the zero-shot topic descriptions")
         if not zeroshot_topics:
@@ -134,13 +132,10 @@ class SubtopicModel:
         descriptions = [zeroshot_topics[t] for t in topic_ids]
         model = self._bertopic(len(sample), descriptions)
         model.fit([docs[i] for i in sample], embeddings[sample])
-        # Always assign by nearest subtopic embedding (see the module docstring), also in the rare
-        # case where no paper matched a zero-shot topic and BERTopic kept its clustering models.
-        model.hdbscan_model = BaseCluster()
-        self.model_ = model
+        self.fitted_ = FittedSubtopics.from_bertopic(model)
         self.topic_ids_ = topic_ids
         self.n_fit_docs_ = int(len(sample))
-        self._describe(l2_normalize(self.embedder.encode(descriptions)))
+        self._describe(model, l2_normalize(self.embedder.encode(descriptions)))
         self.embedder_version_ = self.embedder.version
         self.version_ = self._version(docs, zeroshot_topics)
         self.sizes_ = self._count(self.transform(docs, embeddings))
@@ -151,9 +146,8 @@ class SubtopicModel:
         """``fit`` then ``transform`` of all ``docs`` (the sample included)."""
         return self.fit(docs, embeddings, zeroshot_topics).transform(docs, embeddings)
 
-    def _describe(self, description_vectors: np.ndarray) -> None:
-        """Keywords, labels and parent topic of every subtopic."""
-        model = self.model_
+    def _describe(self, model, description_vectors: np.ndarray) -> None:
+        """Keywords, labels and parent topic of every subtopic of the fitted ``BERTopic`` model."""
         zeroshot = {int(t): self.topic_ids_[i] for t, i in model._topic_id_to_zeroshot_topic_idx.items()}
         subtopics = sorted(int(t) for t in model.get_topics())
         vectors = l2_normalize(np.asarray(model.topic_embeddings_, dtype=np.float32))
@@ -196,8 +190,7 @@ class SubtopicModel:
         embeddings = np.asarray(embeddings, dtype=np.float32)
         if len(docs) != len(embeddings):
             raise ValueError(f"{len(docs)} documents but {len(embeddings)} embeddings")
-        topics, _ = self.model_.transform(list(docs), embeddings)
-        return np.asarray(topics, dtype=np.int64)
+        return self.fitted_.assign(embeddings)
 
     # -- tables ----------------------------------------------------------------------------------
     def subtopics_frame(self, assignments: np.ndarray | None = None, model_version: str | None = None) -> pl.DataFrame:
@@ -214,43 +207,18 @@ class SubtopicModel:
 
     def periods_frame(self, docs: Sequence[str], embeddings: np.ndarray, timestamps: Sequence,
                       assignments: np.ndarray | None = None) -> pl.DataFrame:
-        """The ``subtopic_periods`` table: BERTopic ``topics_over_time`` keywords per subtopic and year."""
-        import pandas as pd
-
+        """The ``subtopic_periods`` table: each subtopic's keywords and papers per calendar year of ``timestamps``
+        (BERTopic's ``topics_over_time`` with global tuning, computed with numpy: ``FittedSubtopics``)."""
         topics = self.transform(docs, embeddings) if assignments is None else np.asarray(assignments)
-        # pandas 3: BERTopic fails on date objects and strings, but takes a datetime64 series (STACK.md)
-        years = pd.Series(pd.to_datetime(pd.Series(list(timestamps)), utc=True).dt.year, dtype="int64")
-        stamps = pd.to_datetime(pd.DataFrame({"year": years, "month": 1, "day": 1}))
-        over_time = self.model_.topics_over_time(list(docs), stamps, topics=topics.tolist())
-        return pl.DataFrame({
-            "subtopic": pl.Series(over_time["Topic"].to_numpy(), dtype=pl.Int64),
-            "year": pl.Series(pd.DatetimeIndex(over_time["Timestamp"]).year.to_numpy(), dtype=pl.Int32),
-            "keywords": pl.Series([[w for w in s.split(", ") if w] for s in over_time["Words"]],
-                                  dtype=pl.List(pl.String)),
-            "papers": pl.Series(over_time["Frequency"].to_numpy(), dtype=pl.Int64),
-        }).sort("subtopic", "year")
+        years = pl.Series(list(timestamps)).dt.year().to_numpy()
+        return self.fitted_.period_keywords(docs, topics, years, seed=self.seed)
 
     # -- persistence -----------------------------------------------------------------------------
-    @staticmethod
-    @contextmanager
-    def _no_embedding_model_warning():
-        """BERTopic warns on every save and load that no embedding model is attached; ours is kept apart
-        on purpose (the vectors come from our embedders), so in a nightly log that line is only noise."""
-        logger = logging.getLogger("BERTopic")
-        level = logger.level
-        logger.setLevel(logging.ERROR)
-        try:
-            yield
-        finally:
-            logger.setLevel(level)
-
     def save(self, folder: str | Path) -> Path:
-        """BERTopic as safetensors (c-TF-IDF included, embedding model left out) plus our state as JSON."""
+        """Our state as JSON and the fitted arrays as one ``.npz``."""
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
-        with self._no_embedding_model_warning():
-            self.model_.save(folder / BERTOPIC_DIR, serialization="safetensors", save_ctfidf=True,
-                             save_embedding_model=False)
+        self.fitted_.save(folder)
         state = {
             "params": self._params(), "version": self.version_, "embedder_version": self.embedder_version_,
             "topic_ids": self.topic_ids_, "n_fit_docs": self.n_fit_docs_, "subtopics": self.subtopics_,
@@ -267,16 +235,15 @@ class SubtopicModel:
     def load(cls, folder: str | Path, embedder: Embedder | None = None) -> "SubtopicModel":
         """A saved model. ``transform`` and ``periods_frame`` need no embedder (only a refit does); one
         that is given must be the embedder the model was fitted with."""
-        from bertopic import BERTopic
-
         folder = Path(folder)
         state = json.loads((folder / STATE_FILE).read_text(encoding="utf-8"))
         if embedder is not None and embedder.version != state["embedder_version"]:
             raise ValueError(f"{folder} was fitted on {state['embedder_version']} vectors, "
                              f"not {embedder.version}")
-        model = cls(embedder=embedder, **state["params"])
-        with cls._no_embedding_model_warning():
-            model.model_ = BERTopic.load(str(folder / BERTOPIC_DIR), embedding_model=None)
+        known = inspect.signature(cls).parameters  # a legacy model may carry parameters since dropped
+        model = cls(embedder=embedder, **{k: v for k, v in state["params"].items() if k in known})
+        model.fitted_ = (FittedSubtopics.load(folder) if (folder / ARRAYS_FILE).exists()
+                         else _load_legacy(folder / LEGACY_BERTOPIC_DIR))
         model.topic_ids_ = state["topic_ids"]
         model.n_fit_docs_ = state["n_fit_docs"]
         model.version_ = state["version"]
@@ -285,3 +252,16 @@ class SubtopicModel:
         for name in ("keywords", "labels", "parents", "parent_similarity", "sizes"):
             setattr(model, f"{name}_", {int(t): v for t, v in state[name].items()})
         return model
+
+
+def _load_legacy(folder: Path) -> FittedSubtopics:
+    """The arrays of a model saved as a BERTopic folder (before ``subtopics.npz``): BERTopic loads it once."""
+    from bertopic import BERTopic
+
+    logger = logging.getLogger("BERTopic")
+    level = logger.level
+    logger.setLevel(logging.ERROR)  # it warns that no embedding model is attached: ours are kept apart on purpose
+    try:
+        return FittedSubtopics.from_bertopic(BERTopic.load(str(folder), embedding_model=None))
+    finally:
+        logger.setLevel(level)

@@ -15,7 +15,8 @@ from warehouse.errors import ArxivTrendsError
 
 DEFAULT_PATH = Path(__file__).with_name("topics.yaml")
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
-_RESERVED_IDS = {"other"}  # "other" is the parent of subtopics that match no topic
+# "other" is the parent of subtopics that match no topic; "id" and "model_version" are columns of topic_scores
+_RESERVED_IDS = {"other", "id", "model_version"}
 
 
 class TaxonomyError(ArxivTrendsError):

@@ -6,9 +6,7 @@ import json
 
 import click
 
-from analytics.metrics import AggregateSummary, aggregate
 from flows.cli.app import cli, settings_from
-from warehouse.api import Warehouse
 
 
 def _months(months: list[str], limit: int = 12) -> str:
@@ -16,7 +14,7 @@ def _months(months: list[str], limit: int = 12) -> str:
     return f"{len(months)} ({'..., ' if len(months) > limit else ''}{shown})" if months else "none"
 
 
-def _human(summary: AggregateSummary) -> str:
+def _human(summary) -> str:
     lines = [f"aggregated {summary.months} months ({summary.first_month} .. {summary.last_month}) "
              f"in {summary.seconds:.1f} s; classifier version: {summary.model_version or 'none'}"]
     lines += [f"  {name:<32} {rows:>9,} rows" for name, rows in summary.tables.items()]
@@ -34,5 +32,8 @@ def _human(summary: AggregateSummary) -> str:
 @click.pass_context
 def aggregate_command(ctx: click.Context, include_partial: bool, as_json: bool) -> None:
     """Recompute the metrics tables (topic/subtopic growth, bursts, co-occurrence, coverage)."""
+    from analytics.metrics import aggregate
+    from warehouse.api import Warehouse
+
     summary = aggregate(Warehouse(settings_from(ctx)), include_partial=include_partial)
     click.echo(json.dumps(summary.as_dict(), indent=2) if as_json else _human(summary))

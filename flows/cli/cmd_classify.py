@@ -7,7 +7,6 @@ import json
 import click
 
 from flows.cli.app import cli, config_from, settings_from
-from warehouse import Warehouse
 
 
 @cli.command("classify")
@@ -27,6 +26,7 @@ def classify(ctx: click.Context, all_: bool, refit: bool, embedder: str | None, 
              labels: tuple[str, ...], as_json: bool) -> None:
     """Classify papers into the taxonomy topics (new and changed papers by default)."""
     from analytics.classify.pipeline import classify_warehouse
+    from warehouse.api import Warehouse
 
     config = config_from(ctx)
     wh = Warehouse(settings_from(ctx))
@@ -57,14 +57,18 @@ def _interval(ci) -> str:
 @cli.command("classify-file")
 @click.argument("in_path", metavar="IN", type=click.Path(exists=True))
 @click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False), help="Output JSON lines.")
+@click.option("--summary", "summary_path", type=click.Path(dir_okay=False), default=None,
+              help="Also write the records' topic counts as one group: classified, and corrected for the "
+                   "classifier's measured errors with a 90% interval (JSON).")
 @click.pass_context
-def classify_file_cmd(ctx: click.Context, in_path: str, out_path: str) -> None:
+def classify_file_cmd(ctx: click.Context, in_path: str, out_path: str, summary_path: str | None) -> None:
     """Classify the records of IN (any file backfill reads) with the saved model."""
     from analytics.classify.pipeline import classify_file
 
-    summary = classify_file(settings_from(ctx), in_path, out_path)
+    summary = classify_file(settings_from(ctx), in_path, out_path, summary_path)
     click.echo(f"{summary.records} records classified ({summary.with_topic} with a topic) "
-               f"with {summary.model_version} -> {summary.out}")
+               f"with {summary.model_version} -> {summary.out}" + (f"; summary -> {summary.summary}"
+                                                                  if summary.summary else ""))
 
 
 @cli.command("evaluate")
@@ -77,6 +81,7 @@ def classify_file_cmd(ctx: click.Context, in_path: str, out_path: str) -> None:
 def evaluate_cmd(ctx: click.Context, gold: str, papers_path: str | None, by_era: bool, as_json: bool) -> None:
     """Per-topic precision / recall / F1 and count bias of the saved model against GOLD.jsonl."""
     from analytics.classify.pipeline import evaluate_saved
+    from warehouse.api import Warehouse
 
     settings = settings_from(ctx)
     result = evaluate_saved(settings, gold, papers_path, Warehouse(settings))
@@ -115,6 +120,7 @@ def label_sample_cmd(ctx: click.Context, n: int, topic: str | None, out_path: st
     """Write the papers whose labels would most improve the model: fill in "topics", pass back with --labels."""
     from analytics.classify.pipeline import load_model
     from analytics.classify.sampling import label_sample, write_sample
+    from warehouse.api import Warehouse
 
     settings = settings_from(ctx)
     wh = Warehouse(settings)

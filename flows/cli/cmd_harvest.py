@@ -8,11 +8,8 @@ from datetime import datetime
 import click
 
 from flows.cli.app import cli, config_from, settings_from
-from warehouse import Warehouse
 from warehouse.errors import InputError
-from warehouse.harvest import (DEFAULT_API_ENDPOINT, DEFAULT_OAI_ENDPOINT, DEFAULT_SETS, HarvestOptions,
-                               HarvestSummary, QueryOptions, RetryPolicy, harvest_oai, harvest_query)
-from warehouse.harvest.checkpoints import Stream
+from warehouse.harvest.defaults import DEFAULT_API_ENDPOINT, DEFAULT_OAI_ENDPOINT, DEFAULT_SETS
 from warehouse.sources.oai import PREFIXES
 from warehouse.stopping import StopRequested
 
@@ -23,7 +20,7 @@ def _progress(text: str) -> None:
     click.echo(text, err=True)
 
 
-def _human(summary: HarvestSummary) -> str:
+def _human(summary) -> str:
     what = (f"query {summary.query!r}" if summary.mode == "query"
             else f"{summary.prefix} {summary.from_date}..{summary.until_date} sets {','.join(summary.sets) or 'all'}")
     line = (f"harvested {what}: {summary.pages:,} pages ({summary.requests:,} requests, {summary.retries:,} retried), "
@@ -71,6 +68,12 @@ def harvest(ctx: click.Context, from_date: datetime | None, until_date: datetime
             categories: tuple[str, ...], endpoint: str | None, prefix: str, delay: float | None, window_days: int,
             retry_budget: float, query: str | None, max_results: int, as_json: bool) -> None:
     """Fetch new arXiv papers into the warehouse (OAI-PMH, resumable), or run an API query with --query."""
+    from warehouse.api import Warehouse
+    from warehouse.harvest.api_query import QueryOptions, harvest_query
+    from warehouse.harvest.checkpoints import Stream
+    from warehouse.harvest.http import RetryPolicy
+    from warehouse.harvest.oai_harvest import HarvestOptions, harvest_oai
+
     wh = Warehouse(settings_from(ctx))
     start = from_date.date() if from_date else None
     end = until_date.date() if until_date else None
@@ -86,8 +89,7 @@ def harvest(ctx: click.Context, from_date: datetime | None, until_date: datetime
         chosen = (() if "all" in sets else tuple(sets)) if sets else tuple(configured["sets"])
         opts = HarvestOptions(endpoint=endpoint or configured["endpoint"], prefix=prefix, sets=chosen,
                               categories=tuple(categories or configured["categories"]), from_date=start,
-                              until_date=end, delay=delay,
-                              window_days=window_days, retry=retry, progress=_progress)
+                              until_date=end, delay=delay, window_days=window_days, retry=retry, progress=_progress)
         try:
             summary = harvest_oai(wh, opts)
         except (KeyboardInterrupt, StopRequested):

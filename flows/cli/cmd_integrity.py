@@ -7,10 +7,7 @@ import json
 import click
 
 from flows.cli.app import cli, settings_from
-from flows.repair import model_problem, repair_warehouse
-from warehouse import Warehouse
 from warehouse.errors import ArxivTrendsError
-from warehouse.integrity import record_verification
 
 
 def _progress(text: str) -> None:
@@ -24,6 +21,10 @@ def _progress(text: str) -> None:
 @click.pass_context
 def verify(ctx: click.Context, tables: tuple[str, ...], as_json: bool) -> None:
     """Read every file of the tables' current versions and check its size, checksum and Parquet footer."""
+    from flows.repair import model_problem
+    from warehouse.api import Warehouse
+    from warehouse.integrity import record_verification
+
     wh = Warehouse(settings_from(ctx))
     report = wh.verify(list(tables) or None)
     record_verification(wh.settings, report, complete=not tables)
@@ -55,6 +56,9 @@ def verify(ctx: click.Context, tables: tuple[str, ...], as_json: bool) -> None:
 def repair(ctx: click.Context, as_json: bool) -> None:
     """Restore every damaged table (rebuilt from its inputs, or its newest intact version); damaged files are
     kept under <home>/damaged/."""
+    from flows.repair import repair_warehouse
+    from warehouse.api import Warehouse
+
     summary = repair_warehouse(Warehouse(settings_from(ctx)), progress=None if as_json else _progress)
     if as_json:
         click.echo(json.dumps(summary.as_dict(), indent=2))

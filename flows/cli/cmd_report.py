@@ -7,8 +7,6 @@ import json
 import click
 
 from flows.cli.app import cli, config_from, settings_from
-from reports import build_site
-from warehouse.api import Warehouse
 
 
 @cli.command("report")
@@ -24,6 +22,9 @@ from warehouse.api import Warehouse
 def report(ctx: click.Context, out_dir: str | None, generated_at: str | None, title: str | None,
            as_json: bool) -> None:
     """Render the HTML trend reports: overview, one page per topic, what's new, data coverage."""
+    from reports import build_site
+    from warehouse.api import Warehouse
+
     summary = build_site(Warehouse(settings_from(ctx)), out_dir=out_dir, generated_at=generated_at,
                          title=title or config_from(ctx)["report.title"])
     if as_json:

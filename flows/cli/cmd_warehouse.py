@@ -5,16 +5,9 @@ from __future__ import annotations
 import json
 
 import click
-from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from flows.cli.app import cli, settings_from
-from warehouse import Warehouse
-from warehouse.backfill import backfill_paths, expand_paths
 from warehouse.errors import ArxivTrendsError
-from warehouse.status import status as warehouse_status
-
-_err = Console(stderr=True)
 
 
 @cli.command()
@@ -24,11 +17,17 @@ _err = Console(stderr=True)
 @click.pass_context
 def backfill(ctx: click.Context, paths: tuple[str, ...], as_json: bool, quiet: bool) -> None:
     """Import snapshot JSON lines (.gz too), raw OAI-PMH pages or Atom feeds (files or folders)."""
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from warehouse.api import Warehouse
+    from warehouse.backfill import backfill_paths, expand_paths
+
     wh = Warehouse(settings_from(ctx))
     total_bytes = sum(p.stat().st_size for p in expand_paths(paths))
     bar = Progress(TextColumn("[bold]backfill[/] {task.description}"), BarColumn(),
                    TextColumn("{task.completed:,.0f} records"), TextColumn("{task.fields[rate]}"),
-                   TimeElapsedColumn(), console=_err, disable=quiet or as_json)
+                   TimeElapsedColumn(), console=Console(stderr=True), disable=quiet or as_json)
     task = bar.add_task("", total=None, rate="")
 
     def on_records(name: str, n: int) -> None:
@@ -59,6 +58,9 @@ def backfill(ctx: click.Context, paths: tuple[str, ...], as_json: bool, quiet: b
 def status(ctx: click.Context, as_json: bool) -> None:
     """What the warehouse holds: papers by source and year, tables, last runs, classifier version, integrity
     (exit code 1 when damage is known)."""
+    from warehouse.api import Warehouse
+    from warehouse.status import status as warehouse_status
+
     info = warehouse_status(Warehouse(settings_from(ctx)))
     if as_json:
         click.echo(json.dumps(info, indent=2, default=str))

@@ -44,3 +44,20 @@ def test_serve_without_a_prefect_server_says_how_to_start_one(tmp_path):
     assert proc.returncode == 1
     assert "prefect server start --host 127.0.0.1" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+HEAVY = ("pandas", "plotly", "prefect", "sklearn", "scipy", "torch", "transformers", "sentence_transformers",
+         "bertopic", "umap", "hdbscan", "model2vec")
+
+
+@pytest.mark.parametrize("args, also_absent", [(["--help"], ("polars",)), (["status"], ()), (["report", "--help"], ())])
+def test_light_commands_import_nothing_heavy(tmp_path, args, also_absent):
+    """``--help``, ``status`` and the help of every command start in a fraction of a second: they never import
+    the analytics, the models or Prefect."""
+    code = ("import sys\nfrom flows.cli import cli\n"
+            f"try:\n    cli({['--home', str(tmp_path / 'home'), *args]!r}, prog_name='arxiv-trends')\n"
+            "except SystemExit as exc:\n    assert not exc.code, exc.code\n"
+            f"print(sorted(m for m in {HEAVY + also_absent!r} if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).resolve().parents[2])
+    assert out.stdout.strip().splitlines()[-1] == "[]"

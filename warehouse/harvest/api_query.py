@@ -14,6 +14,7 @@ from datetime import date, datetime, timezone
 
 from warehouse.api import Warehouse
 from warehouse.errors import InputError
+from warehouse.harvest.defaults import DEFAULT_API_ENDPOINT
 from warehouse.harvest.errors import GaveUp, HarvestError, RetryableError
 from warehouse.harvest.http import ClientOptions, Fetched, polite_delay
 from warehouse.harvest.oai_harvest import HarvestSummary
@@ -22,7 +23,6 @@ from warehouse.ingest import ingest_records
 from warehouse.sources.atom import AtomPage, parse_feed
 from warehouse.state import record_run
 
-DEFAULT_API_ENDPOINT = "https://export.arxiv.org/api/query"
 MAX_PAGE = 2000
 MAX_QUERY = 30_000
 

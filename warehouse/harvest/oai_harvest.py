@@ -18,6 +18,7 @@ from datetime import date, datetime, timedelta, timezone
 
 from warehouse.api import Warehouse
 from warehouse.errors import InputError
+from warehouse.harvest.defaults import DEFAULT_OAI_ENDPOINT, DEFAULT_SETS
 from warehouse.harvest.checkpoints import (Checkpoint, Stream, clear_checkpoint, load_checkpoint, load_watermark,
                                            save_checkpoint, save_watermark)
 from warehouse.harvest.errors import BadResumptionToken, GaveUp, HarvestError, OAIProtocolError
@@ -27,8 +28,6 @@ from warehouse.ingest import ingest_records
 from warehouse.sources.oai import PREFIXES, SOURCE_BY_PREFIX, OAIPage, parse_page
 from warehouse.state import record_run
 
-DEFAULT_OAI_ENDPOINT = "https://oaipmh.arxiv.org/oai"
-DEFAULT_SETS = ("cs", "stat", "q-bio")
 SPLIT_AFTER_RESTARTS = 2  # a window whose tokens were rejected this many times in a row is split in two
 
 

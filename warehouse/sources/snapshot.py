@@ -7,7 +7,6 @@ line-by-line parsing so only the broken lines are quarantined, each with its lin
 from __future__ import annotations
 
 import io
-import re
 from pathlib import Path
 from typing import Iterator
 
@@ -19,7 +18,6 @@ from warehouse.sources.batch import RawBatch, open_maybe_gzip
 
 BLOCK_BYTES = 32 << 20
 _LIST_AS_TEXT = ("authors", "categories")  # polars turns a JSON list into text for a str field
-_BLANK_LINE = re.compile(rb"(?:^|\n)[ \t\r]*\n")
 
 
 def sniff(head: bytes) -> bool:
@@ -32,22 +30,13 @@ def iter_file_batches(path: Path, block_bytes: int = BLOCK_BYTES) -> Iterator[Ra
     """Raw batches of the file, in order; ``_where`` is ``<file name>:<line number>``."""
     name = Path(path).name
     line_no = 0
-    carry = b""
     with open_maybe_gzip(path) as fh:
-        while True:
-            block = fh.read(block_bytes)
-            data = carry + block
-            if not block:
-                if data.strip():
-                    yield _parse_block(data, line_no, name)
-                return
-            cut = data.rfind(b"\n")
-            if cut < 0:
-                carry = data
-                continue
-            chunk, carry = data[: cut + 1], data[cut + 1:]
-            yield _parse_block(chunk, line_no, name)
-            line_no += chunk.count(b"\n")
+        while block := fh.read(block_bytes):
+            if not block.endswith(b"\n"):
+                block += fh.readline()  # the rest of the block's last line (nothing at the end of the file)
+            n_lines = block.count(b"\n") + (not block.endswith(b"\n"))
+            yield _parse_block(block, line_no, n_lines, name)
+            line_no += n_lines
 
 
 def iter_file_records(path: Path) -> Iterator[dict]:
@@ -57,19 +46,19 @@ def iter_file_records(path: Path) -> Iterator[dict]:
         yield from batch.frame.to_dicts()
 
 
-def _parse_block(chunk: bytes, first_line: int, name: str) -> RawBatch:
-    if not _BLANK_LINE.search(chunk):  # polars skips blank lines, which would shift line numbers
-        try:
-            frame = pl.read_ndjson(io.BytesIO(chunk), schema=RAW_SCHEMA)
-        except Exception:  # noqa: BLE001 - any parse failure means: find the bad lines one by one
-            frame = None
-        n_lines = chunk.count(b"\n") + (not chunk.endswith(b"\n"))
-        if frame is not None and frame.height == n_lines:
-            frame = frame.with_columns(
-                (pl.lit(f"{name}:") + (pl.int_range(1, frame.height + 1) + first_line).cast(pl.Utf8)).alias(WHERE))
-            suspicious = pl.any_horizontal(pl.col(c).str.starts_with("[") for c in _LIST_AS_TEXT).fill_null(False)
-            if not frame.select(suspicious.any()).item():
-                return RawBatch(frame, [])
+def _parse_block(chunk: bytes, first_line: int, n_lines: int, name: str) -> RawBatch:
+    """polars parses the block at once; when it returns fewer rows than lines (it skips blank lines and fails
+    on a broken one, never returning more), the block is parsed line by line instead."""
+    try:
+        frame = pl.read_ndjson(io.BytesIO(chunk), schema=RAW_SCHEMA)
+    except Exception:  # noqa: BLE001 - any parse failure means: find the bad lines one by one
+        frame = None
+    if frame is not None and frame.height == n_lines:
+        frame = frame.with_columns(
+            (pl.lit(f"{name}:") + (pl.int_range(1, frame.height + 1) + first_line).cast(pl.Utf8)).alias(WHERE))
+        suspicious = pl.any_horizontal(pl.col(c).str.starts_with("[") for c in _LIST_AS_TEXT).fill_null(False)
+        if not frame.select(suspicious.any()).item():
+            return RawBatch(frame, [])
     lines = chunk.split(b"\n")
     if lines and lines[-1] == b"":
         lines.pop()

@@ -75,3 +75,28 @@ def test_macro_f1_matrix_agrees_with_evaluate():
                       {str(i): [str(t) for t in np.flatnonzero(g)] for i, g in enumerate(gold)},
                       topics=[str(t) for t in range(5)])
     assert macro_f1_matrix(gold, predicted) == pytest.approx(result.macro_f1, abs=1e-4)
+
+
+def test_count_bias_and_eras_on_a_hand_made_gold_set():
+    gold = {"a": ["x"], "b": ["x"], "c": ["y"], "d": [], "e": ["x", "y"]}
+    predicted = {"a": ["x"], "b": [], "c": ["y", "x"], "d": ["x"], "e": ["y"]}
+    eras = {"a": 0, "b": 0, "c": 1, "d": 1, "e": 1}
+    result = evaluate(predicted, gold, topics=["x", "y", "z"], eras=eras, era_names=("old", "new"))
+    # x: 3 true (a, b, e), 3 predicted (a, c, d): bias 0; y: 2 true (c, e), 2 predicted: bias 0; z: no positives
+    assert result.count_bias == {"x": 0.0, "y": 0.0, "z": None}
+    assert result.mean_abs_count_bias == 0.0
+    assert result.by_era["old"]["count_bias"]["x"] == -0.5  # a found, b missed
+    assert result.by_era["old"]["per_topic"]["x"]["recall"] == 0.5 and result.by_era["old"]["papers"] == 2
+    new = result.by_era["new"]
+    assert new["count_bias"]["x"] == 1.0  # one true (e), two predicted (c, d)
+    assert new["macro_f1"] == pytest.approx((0.0 + 1.0) / 2)  # x: tp 0 -> F1 0; y: 2 of 2 -> F1 1
+    assert result.count_bias_ci["z"] is None  # no interval where resamples can lack positives
+
+
+def test_count_bias_interval_brackets_the_bias():
+    gold, predicted = _random_labels(500, 3, seed=4)
+    result = evaluate({str(i): [str(t) for t in np.flatnonzero(p)] for i, p in enumerate(predicted)},
+                      {str(i): [str(t) for t in np.flatnonzero(g)] for i, g in enumerate(gold)})
+    for topic, bias in result.count_bias.items():
+        low, high = result.count_bias_ci[topic]
+        assert low < bias < high and bias > 0.3  # 80% right on every cell: many more predicted than true

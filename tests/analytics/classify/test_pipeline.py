@@ -14,6 +14,10 @@ from analytics.classify.pipeline import classify_warehouse, load_model, predict_
 from analytics.eras import ERA_NAMES
 from analytics.rules.engine import RULES_VERSION
 from analytics.taxonomy import load_taxonomy
+
+
+def load_topic_ids() -> list[str]:
+    return load_taxonomy().ids
 from flows.cli import cli
 from tests.analytics.classify.conftest import HashEmbedder, synthetic_records, write_jsonl
 from warehouse import open_warehouse
@@ -112,9 +116,14 @@ def test_cli_classify_file_and_evaluate(classified, tmp_path):
     root, wh, records, summary = classified
     runner = CliRunner()
     home = str(wh.settings.home)
-    out = tmp_path / "out.jsonl"
-    result = runner.invoke(cli, ["--home", home, "classify-file", str(root / "papers.jsonl"), "--out", str(out)])
+    out, summary_path = tmp_path / "out.jsonl", tmp_path / "summary.json"
+    result = runner.invoke(cli, ["--home", home, "classify-file", str(root / "papers.jsonl"), "--out", str(out),
+                                 "--summary", str(summary_path)])
     assert result.exit_code == 0, result.output
+    summary = json.loads(summary_path.read_text())
+    assert summary["papers"] == 250 and set(summary["topics"]) == set(load_topic_ids())
+    mt = summary["topics"]["machine_translation"]
+    assert mt["papers"] == 50 and mt["low"] <= mt["estimate"] <= mt["high"] and 25 < mt["estimate"] < 100
     lines = [json.loads(x) for x in out.read_text().splitlines()]
     assert [x["id"] for x in lines] == [r["id"] for r in records]
     first_mt = next(x for x, r in zip(lines, records) if r["x_kind"] == "machine_translation")

@@ -109,3 +109,33 @@ def test_tiny_corpora_fit_or_are_refused_clearly(embedder) -> None:
     assert model.subtopics_frame()["size"].sum() == 3
     with pytest.raises(ValueError, match="at least 3 documents"):
         SubtopicModel(embedder=embedder).fit(docs[:2], embedder.encode(docs[:2]), ZEROSHOT)
+
+
+def test_a_saved_model_assigns_and_describes_years_without_bertopic(fitted: SubtopicModel, corpus, tmp_path: Path):
+    """A daily run loads the arrays and applies them with numpy: BERTopic (and transformers, torch, UMAP) stay out
+    of memory, and the answers are the fitted model's."""
+    import json
+    import subprocess
+    import sys
+
+    docs, vectors, stamps = corpus
+    fitted.save(tmp_path / "model")
+    np.save(tmp_path / "vectors.npy", vectors)
+    (tmp_path / "docs.json").write_text(json.dumps([docs, [s.isoformat() for s in stamps]]))
+    code = (
+        "import json, sys\nfrom datetime import datetime\nimport numpy as np\n"
+        "from analytics.subtopics import SubtopicModel\n"
+        f"m = SubtopicModel.load({str(tmp_path / 'model')!r})\n"
+        f"docs, stamps = json.load(open({str(tmp_path / 'docs.json')!r}))\n"
+        f"topics = m.transform(docs, np.load({str(tmp_path / 'vectors.npy')!r}))\n"
+        "periods = m.periods_frame(docs, None, [datetime.fromisoformat(s) for s in stamps], assignments=topics)\n"
+        "heavy = [x for x in ('bertopic', 'torch', 'transformers', 'umap', 'hdbscan') if x in sys.modules]\n"
+        "print(json.dumps([topics.tolist(), periods['papers'].to_list(), periods['keywords'].to_list(), heavy]))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).resolve().parents[3])
+    topics, papers, keywords, heavy = json.loads(out.stdout.strip().splitlines()[-1])
+    assert heavy == []
+    assert topics == fitted.transform(docs, vectors).tolist()
+    here = fitted.periods_frame(docs, vectors, stamps)
+    assert papers == here["papers"].to_list() and keywords == here["keywords"].to_list()
