@@ -37,7 +37,8 @@ def test_the_notebook_runs_top_to_bottom(tour, tmp_path, monkeypatch):
                      for cell_outputs in outputs.values() for o in cell_outputs)
     assert f"data root: {tour.home}" in text
     assert "3,000 papers" in text
-    assert "records classified" in text  # classify-file ran on the set of papers
+    assert "papers_low" in text and "papers_high" in text  # the topic-month table with its intervals
+    assert "records classified" in text and "corrected estimate with its 90% interval" in text  # classify-file --summary
     figures = [o for cell_outputs in outputs.values() for o in cell_outputs
                if "application/vnd.plotly.v1+json" in o.get("data", {})]
     assert figures and figures[0]["data"]["application/vnd.plotly.v1+json"]["data"], "the chart has traces"
