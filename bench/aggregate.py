@@ -2,7 +2,9 @@
 
 The corpus is the real records of ../shared/data/arxiv, copied until it reaches the target size (ids renumbered,
 each copy keeping the real submission dates, so the real coverage unevenness is scaled up too), with synthetic
-labels: 0-3 of the 16 topics a paper, one of ``--subtopics`` BERTopic-like subtopics (or the outlier -1).
+labels: 0-3 of the 16 topics a paper, one of ``--subtopics`` BERTopic-like subtopics (or the outlier -1), every
+topic's probability (``topic_scores``) and a model folder with labelled results, so the error-corrected estimates
+are computed too.
 The tables are written with ``Warehouse.write_table`` into a temporary home; ``aggregate`` then runs in a fresh
 child process so its wall time and peak RSS (``ru_maxrss``) are its own.
 
@@ -26,7 +28,8 @@ sys.path.insert(0, str(ROOT))
 
 import polars as pl  # noqa: E402
 
-from tests.analytics.metrics.realcorpus import load_real_papers, synthetic_labels, write_tables  # noqa: E402
+from tests.analytics.metrics.realcorpus import (load_real_papers, synthetic_labels, synthetic_scores,  # noqa: E402
+                                                write_outcome, write_tables)
 from warehouse.api import open_warehouse  # noqa: E402
 
 NOW = datetime(2026, 11, 23, tzinfo=timezone.utc)
@@ -45,7 +48,10 @@ def scaled_papers(target: int) -> pl.DataFrame:
 def build(home: Path, target: int, subtopics: int) -> dict[str, int]:
     papers = scaled_papers(target)
     classifications, paper_subtopics, subtopic_table = synthetic_labels(papers, n_subtopics=subtopics)
-    write_tables(open_warehouse(home), papers, classifications, paper_subtopics, subtopic_table)
+    wh = open_warehouse(home)
+    write_tables(wh, papers, classifications, paper_subtopics, subtopic_table,
+                 synthetic_scores(classifications, papers["id"]))
+    write_outcome(wh)
     return {"papers": papers.height, "classification_rows": classifications.height,
             "classified_papers": paper_subtopics.height}
 

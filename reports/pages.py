@@ -511,11 +511,15 @@ def _runs_table(inp: ReportInputs) -> Table:
 
 
 def _era_table(inp: ReportInputs) -> Table | None:
-    """Precision and recall per topic in each era of the corpus (``evaluation.by_era``), where recorded."""
+    """Precision / recall per topic in each era (``evaluation.by_era.<era>.per_topic``, cross-validated on the
+    labelled papers), with each era's macro F1, where recorded."""
+    from analytics.eras import ERA_NAMES
+
     by_era = inp.evaluation.get("by_era")
     if not isinstance(by_era, dict) or not by_era:
         return None
-    eras = sorted(str(e) for e, v in by_era.items() if isinstance(v, dict))
+    eras = [e for e in ERA_NAMES if isinstance(by_era.get(e), dict)]
+    eras += sorted(str(e) for e, v in by_era.items() if isinstance(v, dict) and e not in eras)
     if not eras:
         return None
     rows: list[list[Any]] = []
@@ -523,17 +527,22 @@ def _era_table(inp: ReportInputs) -> Table | None:
     for topic in inp.topics:
         row: list[Any] = [Link(inp.name(topic), topic_filename(topic))]
         for era in eras:
-            scores = by_era[era].get(topic) if isinstance(by_era[era].get(topic), dict) else {}
+            per_topic = by_era[era].get("per_topic") if isinstance(by_era[era].get("per_topic"), dict) else by_era[era]
+            scores = per_topic.get(topic) if isinstance(per_topic.get(topic), dict) else {}
             p, r = scores.get("precision"), scores.get("recall")
-            ok = isinstance(p, (int, float)) and isinstance(r, (int, float))
+            ok = isinstance(p, (int, float)) and isinstance(r, (int, float)) and scores.get("support", 1)
             row.append(Num(f"{p:.2f} / {r:.2f}" if ok else "–", float(p) if ok else None))
             records.append({"topic": topic, "era": era, "precision": float(p) if ok else None,
                             "recall": float(r) if ok else None})
         rows.append(row)
+    macro = [by_era[e].get("macro_f1") for e in eras]
+    if all(isinstance(m, (int, float)) for m in macro):
+        rows.append(["macro F1 (all topics)", *[Num(f"{m:.2f}", float(m)) for m in macro]])
     return Table("coverage-quality-by-era", "Classifier quality by era",
-                 "Precision / recall of each topic on the hand labels of each era: the corrected estimates use the "
-                 "rates of the era a month belongs to, because vocabulary (and so the classifier's errors) shifts "
-                 "over the years.", ["topic", *eras], rows, pl.DataFrame(records),
+                 "Precision / recall of each topic on the hand-labelled papers of each era, cross-validated ("
+                 "each paper scored by a model fitted without it); – where the era has no labelled paper of the "
+                 "topic. The corrected estimates use calibration measured per era, because vocabulary (and so the "
+                 "classifier's errors) shifts over the years.", ["topic", *eras], rows, pl.DataFrame(records),
                  numeric=frozenset(range(1, len(eras) + 1)))
 
 

@@ -28,7 +28,6 @@ from typing import Any
 import numpy as np
 import polars as pl
 from sklearn.base import BaseEstimator
-from analytics.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import KFold
 
@@ -37,6 +36,7 @@ from analytics.embeddings.base import paper_texts
 from analytics.eras import frame_eras
 from analytics.rules import RuleEngine, RuleResult
 from analytics.taxonomy import Taxonomy, load_taxonomy
+from analytics.text import TfidfVectorizer
 
 
 @dataclass
@@ -265,12 +265,16 @@ class TopicClassifier(BaseEstimator):
         """(scores, chosen): the weak score, replaced by the supervised probability where a topic has one."""
         z = sum(getattr(self, param) * signals.weak[..., k] for k, (_, param) in enumerate(STAGE2_INPUTS)) + self.bias
         scores = _sigmoid(z)
-        thresholds = np.full(scores.shape[1], self.threshold)
         if stage is not None:
             proba = stage.predict_proba(signals.words, embeddings, signals.weak, signals.era)
             scores[:, stage.supervised_] = proba[:, stage.supervised_]
-            thresholds[stage.supervised_] = stage.thresholds_[stage.supervised_]
-        return scores, top_k_mask(scores, thresholds, self.max_topics)
+        return scores, top_k_mask(scores, self._thresholds(stage), self.max_topics)
+
+    def _thresholds(self, stage: SupervisedStage | None) -> np.ndarray:
+        out = np.full(len(self.topic_ids_), self.threshold)
+        if stage is not None:
+            out[stage.supervised_] = stage.thresholds_[stage.supervised_]
+        return out
 
     def decide(self, X: PaperBatch) -> Decision:
         """All signals and the final choice for each paper and topic."""
@@ -282,11 +286,7 @@ class TopicClassifier(BaseEstimator):
     @property
     def thresholds_(self) -> np.ndarray:
         """Each topic's decision threshold (the supervised one where the topic has a supervised model)."""
-        out = np.full(len(self.topic_ids_), self.threshold)
-        stage = getattr(self, "supervised_stage_", None)
-        if stage is not None:
-            out[stage.supervised_] = stage.thresholds_[stage.supervised_]
-        return out
+        return self._thresholds(getattr(self, "supervised_stage_", None))
 
     @property
     def supervised_topics_(self) -> list[str]:

@@ -176,7 +176,7 @@ def fit_model(settings: Settings, papers: pl.DataFrame, embeddings: np.ndarray, 
         _log(progress, f"cross-validating on the labelled papers ({len(clf.supervised_topics_)} supervised topics)")
         scores, chosen = clf.cross_validate(labels)
         outcome = LabelledOutcome(list(clf.topic_ids_), np.array(label_ids), np.array(label_sets),
-                                  clf.signals(labels.papers).era, labels.y, labels.judged, labels.threshold_rows,
+                                  frame_eras(labels.papers.frame), labels.y, labels.judged, labels.threshold_rows,
                                   scores, chosen)
         quality = outcome.summary()["quality"]
         _log(progress, f"cross-validated macro F1 {quality['macro_f1']:.3f} (95% CI {quality['macro_f1_ci'][0]:.3f}"

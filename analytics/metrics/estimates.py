@@ -8,8 +8,9 @@ The method (quantification by probabilistic classify-and-count, recalibrated):
   the labelled set was drawn: stratified by era, half of it enriched by keyword search. Adjusted classify-and-count
   (correcting hard counts with true- and false-positive rates) assumes instead that the papers *of each class* look
   alike everywhere; the keyword-enriched negatives are harder than arXiv's, so their false-positive rates
-  over-subtract on the corpus (negative counts for 9 of 16 topics in 2015-19, measured) and it is noisier: on
-  5-fold cross-validation over the labels its mean absolute error is 3.9 papers a fold against 2.0 for this method.
+  over-subtract on the corpus (on a 30,000-paper sample: negative counts for every topic among pre-2015 papers and
+  for 3 of 16 among 2015-19 papers), and it is noisier: on held-out folds of the labelled papers its mean absolute
+  error is 3.1 papers a topic against 2.1 for this method (``bench/estimates.py``).
 - A calibration ratio per topic and era (hand-labelled positives / summed probabilities of the labelled papers,
   out-of-fold; each era shrunk towards the topic's all-era ratio by ``SHRINK`` papers' worth of evidence) corrects
   what calibration the labels show is off. For vision_model and language_model it is measured on the

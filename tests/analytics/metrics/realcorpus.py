@@ -98,13 +98,41 @@ def synthetic_labels(papers: pl.DataFrame, *, model_version: str = "m1", n_subto
     return classifications, paper_subtopics, subtopics
 
 
+def synthetic_scores(classifications: pl.DataFrame, ids: pl.Series, *, model_version: str = "m1",
+                     seed: int = 0) -> pl.DataFrame:
+    """``topic_scores`` consistent with ``classifications``: 0.9 for an assigned topic, a small probability else."""
+    rng = np.random.default_rng(seed)
+    scores = rng.beta(1, 40, size=(len(ids), len(TOPICS))).astype(np.float32)
+    row = dict(zip(ids.to_list(), range(len(ids))))
+    assigned = classifications.select(pl.col("id").replace_strict(row, return_dtype=pl.Int64),
+                                      pl.col("topic").replace_strict({t: i for i, t in enumerate(TOPICS)},
+                                                                     return_dtype=pl.Int64))
+    scores[assigned["id"].to_numpy(), assigned["topic"].to_numpy()] = 0.9
+    return pl.DataFrame({"id": ids, "model_version": pl.Series([model_version] * len(ids), dtype=pl.String),
+                         **{t: scores[:, k] for k, t in enumerate(TOPICS)}})
+
+
+def write_outcome(wh: Warehouse, *, model_version: str = "m1", n: int = 2000, seed: int = 0) -> None:
+    """A model folder holding out-of-fold results on ``n`` synthetic labelled papers (what the estimates read)."""
+    from analytics.classify.quality import LabelledOutcome
+
+    rng = np.random.default_rng(seed)
+    scores = rng.beta(1, 8, size=(n, len(TOPICS)))
+    y = rng.random(scores.shape) < scores
+    folder = wh.settings.models_dir / model_version
+    folder.mkdir(parents=True, exist_ok=True)
+    LabelledOutcome(list(TOPICS), np.array([f"l{i}" for i in range(n)]), np.array(["train"] * n),
+                    rng.integers(0, 4, n), y, np.ones_like(y), np.ones_like(y), scores, scores >= 0.5).save(folder)
+
+
 def write_tables(wh: Warehouse, papers: pl.DataFrame, classifications: pl.DataFrame | None = None,
-                 paper_subtopics: pl.DataFrame | None = None, subtopics: pl.DataFrame | None = None) -> None:
+                 paper_subtopics: pl.DataFrame | None = None, subtopics: pl.DataFrame | None = None,
+                 topic_scores: pl.DataFrame | None = None) -> None:
     """Write the input tables the way the pipeline does (papers Hive-partitioned by UTC year)."""
     with wh.lock():
         wh.write_table("papers", papers.with_columns(pl.col("submitted").dt.year().alias("year")),
                        partition_by="year")
         for name, frame in (("classifications", classifications), ("paper_subtopics", paper_subtopics),
-                            ("subtopics", subtopics)):
+                            ("subtopics", subtopics), ("topic_scores", topic_scores)):
             if frame is not None:
                 wh.write_table(name, frame)
