@@ -40,14 +40,19 @@ def top_movers(wh: Warehouse, n: int = TOP_MOVERS) -> list[dict[str, Any]]:
 
 
 def _significant_movers(yearly: pl.DataFrame, n: int) -> list[dict[str, Any]]:
+    """The year's significant movements; when no topic moved beyond its interval, its largest changes (each row's
+    ``trend`` says which they are), so a run always shows where the topics stand."""
     years = estimates.years_from_estimates(yearly)
     year = estimates.latest_growth_year(years, tested=True)
+    rows = estimates.movements(years, year)
+    if rows.is_empty():
+        rows = estimates.movements(years, year, significant=False)
     return [{"topic": r["topic"], "year": r["year"], "papers": r["papers"], "papers_est": _round(r["est"]),
              "papers_low": _round(r["low"]), "papers_high": _round(r["high"]), "yoy_growth": _round(r["growth"]),
              "yoy_growth_low": _round(r["growth_low"]), "yoy_growth_high": _round(r["growth_high"]),
              "trend": r["trend"],
              "change": f"{r['topic']} {growth_cell(r['growth'], r['growth_low'], r['growth_high'])}"}
-            for r in estimates.movements(years, year).head(n).iter_rows(named=True)]
+            for r in rows.head(n).iter_rows(named=True)]
 
 
 def _round(value: float | None) -> float | None:
@@ -92,6 +97,11 @@ def publish(wh: Warehouse, flow_name: str, result: dict) -> None:
                              description=f"{flow_name}: what this run did")
     movers = top_movers(wh)
     if movers:
-        what = (f"Topics whose papers moved beyond their 90% interval in {movers[0]['year']}" if "year" in movers[0]
-                else f"Fastest-growing topics in {movers[0]['month']} (year on year, untested)")
+        if "year" not in movers[0]:
+            what = f"Fastest-growing topics in {movers[0]['month']} (year on year, untested)"
+        elif any(m["trend"] in estimates.MOVING for m in movers):
+            what = f"Topics whose papers moved beyond their 90% interval in {movers[0]['year']}"
+        else:
+            what = (f"No topic moved beyond its 90% interval in {movers[0]['year']}: the largest changes, "
+                    "all within noise")
         create_table_artifact(table=movers, key=MOVERS_KEY, description=what)

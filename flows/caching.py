@@ -24,7 +24,7 @@ from typing import Any
 from warehouse.api import Warehouse
 
 # What aggregate reads and what report reads (beyond the metrics it renders).
-AGGREGATE_INPUTS = ("papers", "classifications", "paper_subtopics", "subtopics")
+AGGREGATE_INPUTS = ("papers", "classifications", "topic_scores", "paper_subtopics", "subtopics")
 REPORT_INPUTS = ("papers", "classifications", "subtopics", "metrics/topic_monthly", "metrics/topic_yearly",
                  "metrics/subtopic_monthly", "metrics/emerging_subtopics", "metrics/topic_cooccurrence",
                  "metrics/topic_categories", "metrics/coverage_monthly")

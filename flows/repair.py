@@ -7,7 +7,8 @@
    recorded and every page under ``raw/`` into a scratch data root (the intact files stay as they are);
    without sources, the newest intact older version is restored.
 2. ``embeddings``: the damaged part files are dropped. It is a cache: what is missing is embedded again.
-3. ``classifications``, ``paper_subtopics``, ``subtopics``, ``subtopic_periods``: set aside, then rebuilt
+3. ``classifications``, ``topic_scores``, ``paper_subtopics``, ``subtopics``, ``subtopic_periods``: set aside,
+   then rebuilt
    from papers and the saved model (``classify_warehouse(all=True)``: no refit); without a usable model the
    newest intact version is restored, if there is one.
 4. ``metrics/*``: recomputed (``aggregate``) when damaged or when anything they are computed from changed.
@@ -39,7 +40,7 @@ from warehouse.tables import Damage
 
 SOURCE_TABLES = ("papers", "deleted")
 CACHE_TABLES = ("embeddings",)
-CLASSIFY_TABLES = ("classifications", "paper_subtopics", "subtopics", "subtopic_periods")
+CLASSIFY_TABLES = ("classifications", "topic_scores", "paper_subtopics", "subtopics", "subtopic_periods")
 METRICS_PREFIX = "metrics/"
 MODEL_FILE = "current.json"
 

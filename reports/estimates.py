@@ -93,14 +93,16 @@ def latest_growth_year(years: pl.DataFrame, tested: bool) -> int | None:
     return int(usable["year"].max())
 
 
-def movements(years: pl.DataFrame, year: int | None) -> pl.DataFrame:
+def movements(years: pl.DataFrame, year: int | None, significant: bool = True) -> pl.DataFrame:
     """The significant movements of ``year`` (trend growing or shrinking, on a base of ``MIN_BASE``+ papers),
     the ones that matter most first: by the number of papers gained or lost, not by the percentage (a tiny
-    topic doubling matters less than a large one growing a fifth). ``papers_change`` is that number."""
+    topic doubling matters less than a large one growing a fifth). ``papers_change`` is that number.
+    ``significant=False``: every change of the year with a growth figure, ranked the same way."""
     if year is None:
         return years.head(0).with_columns(pl.lit(None, dtype=F).alias("papers_change"))
     base = pl.col("est") / (1 + pl.col("growth"))
-    return (years.filter((pl.col("year") == year) & pl.col("trend").is_in(MOVING))
+    kept = pl.col("trend").is_in(MOVING) if significant else pl.col("growth").is_not_null()
+    return (years.filter((pl.col("year") == year) & kept)
             .with_columns((pl.col("est") - base).alias("papers_change"), base.alias("_base"))
             .filter(pl.col("_base") >= MIN_BASE).drop("_base")
             .sort([pl.col("papers_change").abs(), pl.col("topic")], descending=[True, False]))

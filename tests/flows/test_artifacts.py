@@ -28,3 +28,13 @@ def test_top_movers_on_metrics_without_intervals_keep_the_monthly_ranking(tmp_pa
     assert [m["month"] for m in movers] == ["2026-10"] * 4
     growth = [m["yoy_growth"] for m in movers]
     assert growth == sorted(growth, reverse=True)
+
+
+def test_top_movers_without_a_significant_movement_still_show_the_largest_changes(tmp_path: Path) -> None:
+    wh = write_synthetic_warehouse(tmp_path / "home", optional=False, model=False)
+    yearly = wh.scan("metrics/topic_yearly").collect().with_columns(pl.lit("steady").alias("trend"))
+    wh.write_table("metrics/topic_yearly", yearly)
+    movers = top_movers(wh, n=3)
+    assert len(movers) == 3 and {m["trend"] for m in movers} == {"steady"}
+    change = [abs(m["papers_est"] - m["papers_est"] / (1 + m["yoy_growth"])) for m in movers]
+    assert change == sorted(change, reverse=True)

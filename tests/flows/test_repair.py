@@ -62,7 +62,7 @@ def test_chaos_a_random_file_of_every_table_is_found_and_repaired(aggregated, tm
         rel = rng.choice(version.parquet)
         corrupt(Path(version.files[rel]), rng)
         damaged[name] = rel
-    assert len(damaged) >= 12  # papers, embeddings, 4 classification tables, 7 metrics tables
+    assert len(damaged) >= 13  # papers, embeddings, 5 classification tables, 7 metrics tables
 
     verify = invoke(home, "verify")
     assert verify.exit_code == 1 and "Traceback" not in verify.output
