@@ -18,14 +18,17 @@ MOVERS_KEY = "top-movers"
 
 def top_movers(wh: Warehouse, n: int = TOP_MOVERS) -> list[dict[str, Any]]:
     """The topics that moved: with error-corrected metrics, the significant movements of the year the report's
-    overview talks about, as it lists them (growth with its 90% interval); on older metrics, the topics of the
-    latest complete month, fastest year-on-year growth first. Empty without metrics."""
+    overview talks about, as it lists them (growth with its 90% interval); on older metrics, or when no year has a
+    growth figure (coverage gaps), the topics of the latest complete month, fastest year-on-year growth first.
+    Empty without metrics."""
     if not wh.has_table("metrics/topic_monthly"):
         return []
     if wh.has_table("metrics/topic_yearly"):
         yearly = wh.scan("metrics/topic_yearly").collect()
         if estimates.has_estimates(yearly):
-            return _significant_movers(yearly, n)
+            movers = _significant_movers(yearly, n)
+            if movers:
+                return movers
     monthly = wh.scan("metrics/topic_monthly").filter(~pl.col("partial")).collect()
     if monthly.is_empty():
         return []

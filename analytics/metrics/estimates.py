@@ -104,7 +104,7 @@ def fill_fractions(days: pl.DataFrame, months: pl.DataFrame, through: date) -> n
         return None
     shares = (days.filter(pl.col("month").is_in(recent.implode()))
               .group_by("month").agg((pl.col("papers").filter(pl.col("day") <= through.day).sum()
-                                      / pl.col("papers").sum()).alias("share")))
+                                      / pl.col("papers").sum()).alias("share")).sort("month"))
     values = shares["share"].to_numpy()
     values = values[values > 0]
     return values if len(values) else None
@@ -124,7 +124,8 @@ def _grids(frame: pl.DataFrame, by: str, period: str, estimates: Estimates) -> t
     """Dense (labels, periods) arrays of mass and squares aligned with ``frame`` (sorted by label, period)."""
     labels = frame[by].unique(maintain_order=True).to_list()
     shape = (len(labels), frame.height // max(len(labels), 1))
-    joined = frame.select(by, period).join(estimates.mass.rename({"topic": by}), on=[by, period], how="left")
+    joined = frame.select(by, period).join(estimates.mass.rename({"topic": by}), on=[by, period], how="left",
+                                           maintain_order="left")
     mass = joined["mass"].fill_null(0.0).to_numpy().reshape(shape)
     squares = joined["squares"].fill_null(0.0).to_numpy().reshape(shape)
     return labels, mass, squares

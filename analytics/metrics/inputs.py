@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+import numpy as np
 import polars as pl
 
 from analytics.metrics.estimates import Calibration, Estimates, fill_fractions
@@ -106,14 +107,20 @@ def topic_mass(wh: Warehouse, papers: pl.DataFrame, model_version: str) -> pl.Da
         return None
     scores = wh.scan("topic_scores").filter(pl.col("model_version") == model_version).drop("model_version")
     topics = [c for c in scores.collect_schema().names() if c != "id"]
-    wide = (scores.join(papers.lazy().select("id", "month"), on="id", how="inner").group_by("month")
-            .agg([pl.col(t).cast(pl.Float64).sum().alias(f"m:{t}") for t in topics]
-                 + [(pl.col(t).cast(pl.Float64) ** 2).sum().alias(f"v:{t}") for t in topics]).collect())
-    if wide.height == 0:
+    # summed in numpy in a fixed order: polars' parallel float sums may differ in the last bits from run to run,
+    # and the intervals (percentiles of draws) must be the same every time the same tables are aggregated
+    joined = (scores.join(papers.lazy().select("id", "month"), on="id", how="inner").sort("month", "id")
+              .collect())
+    if joined.height == 0:
         return None
-    long = wide.unpivot(index="month").with_columns(pl.col("variable").str.split_exact(":", 1)).unnest("variable")
-    return (long.pivot(on="field_0", index=["month", "field_1"], values="value")
-            .select(pl.col("field_1").alias("topic"), "month", pl.col("m").alias("mass"), pl.col("v").alias("squares")))
+    values = joined.select(topics).to_numpy().astype(np.float64)
+    months = joined["month"]
+    starts = np.flatnonzero(np.r_[True, months.to_numpy()[1:] != months.to_numpy()[:-1]])
+    mass, squares = np.add.reduceat(values, starts, axis=0), np.add.reduceat(values ** 2, starts, axis=0)
+    keys = months.gather(starts)
+    return pl.DataFrame({"topic": np.repeat(np.array(topics, dtype=object), len(starts)).tolist(),
+                         "month": pl.concat([keys] * len(topics)),
+                         "mass": mass.T.ravel(), "squares": squares.T.ravel()})
 
 
 def load_estimates(wh: Warehouse, papers: pl.DataFrame, model_version: str, months: pl.DataFrame,

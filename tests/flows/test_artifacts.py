@@ -38,3 +38,13 @@ def test_top_movers_without_a_significant_movement_still_show_the_largest_change
     assert len(movers) == 3 and {m["trend"] for m in movers} == {"steady"}
     change = [abs(m["papers_est"] - m["papers_est"] / (1 + m["yoy_growth"])) for m in movers]
     assert change == sorted(change, reverse=True)
+
+
+def test_top_movers_without_any_growth_figure_fall_back_to_the_monthly_ranking(tmp_path: Path) -> None:
+    wh = write_synthetic_warehouse(tmp_path / "home", optional=False, model=False)
+    yearly = wh.scan("metrics/topic_yearly").collect().with_columns(
+        *(pl.lit(None, dtype=pl.Float64).alias(c) for c in ("yoy_growth_est", "yoy_growth_low", "yoy_growth_high")),
+        pl.lit(None, dtype=pl.String).alias("trend"))
+    wh.write_table("metrics/topic_yearly", yearly)
+    movers = top_movers(wh, n=4)
+    assert [m["month"] for m in movers] == ["2026-10"] * 4
