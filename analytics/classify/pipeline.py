@@ -11,7 +11,8 @@ import time
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable, Sequence
+from collections.abc import Sequence
+from typing import Callable
 
 import numpy as np
 import orjson
@@ -35,6 +36,9 @@ from warehouse.state import record_run
 
 PAPER_COLUMNS = ["id", "title", "abstract", "categories", "version", "submitted"]
 BATCH = 50_000  # papers per prediction batch: bounds the memory of the rule matcher
+READ_BATCH = 200_000  # papers read, embedded and classified per pass of the loop: bounds memory at any corpus size
+READ_SPAN = 400_000  # widest slice of the papers table read for one batch of scattered papers
+FIT_SAMPLE = 200_000  # papers a fit learns from (a fixed-seed sample of the corpus; all of it when smaller)
 RULE_EVIDENCE = 0.5  # a rule score this high counts as the rules having spoken
 EMBEDDING_EVIDENCE = 0.5
 
@@ -191,12 +195,75 @@ def fit_model(settings: Settings, papers: pl.DataFrame, embeddings: np.ndarray, 
     return bundle
 
 
-def subtopic_periods(bundle: ClassifierBundle, papers: pl.DataFrame, paper_subtopics: pl.DataFrame) -> pl.DataFrame:
-    """The ``subtopic_periods`` table: each subtopic's c-TF-IDF keywords per submission year, over all papers."""
-    rows = papers.select("id", "title", "abstract", "submitted").join(
-        paper_subtopics.select("id", "subtopic"), on="id", how="inner")
-    return bundle.subtopics.periods_frame(paper_texts(rows), np.zeros((rows.height, 1), dtype=np.float32),
+def subtopic_periods(bundle: ClassifierBundle, corpus: "CorpusReader", paper_subtopics: pl.DataFrame) -> pl.DataFrame:
+    """The ``subtopic_periods`` table: each subtopic's c-TF-IDF keywords per submission year, over all papers
+    (their texts read from the warehouse as the keyword counting reaches them)."""
+    rows = corpus.index.join(paper_subtopics.select("id", "subtopic"), on="id", how="inner", maintain_order="left")
+    return bundle.subtopics.periods_frame(CorpusTexts(corpus, rows["position"].to_numpy()),
+                                          np.zeros((rows.height, 1), dtype=np.float32),
                                           rows["submitted"].to_list(), assignments=rows["subtopic"].to_numpy())
+
+
+class CorpusReader:
+    """The papers of the warehouse read a slice at a time, so that no step holds every abstract in memory.
+
+    ``index`` (id, version, submitted, position) is the small part kept whole; ``read(positions)`` returns the
+    full rows at sorted positions of the table's scan order, from slices no wider than ``READ_SPAN``."""
+
+    def __init__(self, wh: Warehouse) -> None:
+        self.scan = wh.scan_papers().select(PAPER_COLUMNS)
+        self.index = (wh.scan_papers().select("id", "version", "submitted").collect()
+                      .with_row_index("position").with_columns(pl.col("position").cast(pl.Int64)))
+
+    @property
+    def height(self) -> int:
+        return self.index.height
+
+    def read(self, positions: np.ndarray) -> pl.DataFrame:
+        """Rows at ``positions`` (sorted, unique), in that order."""
+        positions = np.asarray(positions, dtype=np.int64)
+        if len(positions) == 0:
+            return self.scan.head(0).collect()
+        parts, start = [], 0
+        while start < len(positions):
+            lo = int(positions[start])
+            stop = int(np.searchsorted(positions, lo + READ_SPAN, side="left"))
+            hi = int(positions[stop - 1]) + 1
+            part = self.scan.slice(lo, hi - lo).collect()
+            wanted = positions[start:stop] - lo
+            parts.append(part if len(wanted) == part.height else part[wanted])
+            start = stop
+        return pl.concat(parts) if len(parts) > 1 else parts[0]
+
+    def batches(self, positions: np.ndarray, size: int = READ_BATCH):
+        """``read`` of ``positions`` in batches of at most ``size`` papers."""
+        for start in range(0, len(positions), size):
+            yield self.read(positions[start:start + size])
+
+
+class CorpusTexts(Sequence):
+    """``paper_text`` of the papers at ``positions``, read ``READ_BATCH`` at a time as an ascending walk reaches
+    them (the keyword counting of ``subtopic_periods`` walks its documents in order)."""
+
+    def __init__(self, corpus: CorpusReader, positions: np.ndarray) -> None:
+        self.corpus, self.positions = corpus, positions
+        self._start, self._texts = 0, []
+
+    def __len__(self) -> int:
+        return len(self.positions)
+
+    def __getitem__(self, i: int) -> str:
+        if not self._start <= i < self._start + len(self._texts):
+            self._start = i
+            self._texts = paper_texts(self.corpus.read(self.positions[i:i + READ_BATCH]))
+        return self._texts[i - self._start]
+
+
+def fit_positions(n_papers: int, seed: int = 0) -> np.ndarray:
+    """Sorted positions of the papers a fit learns from: all of them up to ``FIT_SAMPLE``, else a fixed-seed sample."""
+    if n_papers <= FIT_SAMPLE:
+        return np.arange(n_papers, dtype=np.int64)
+    return np.sort(np.random.default_rng(seed).choice(n_papers, FIT_SAMPLE, replace=False)).astype(np.int64)
 
 
 def _todo(wh: Warehouse, papers: pl.DataFrame, version: str) -> pl.DataFrame:
@@ -205,7 +272,7 @@ def _todo(wh: Warehouse, papers: pl.DataFrame, version: str) -> pl.DataFrame:
         return papers
     done = (wh.scan("paper_subtopics").filter(pl.col("model_version") == version)
             .select("id", pl.col("paper_version").alias("_done_version")).collect())
-    joined = papers.join(done, on="id", how="left")
+    joined = papers.join(done, on="id", how="left", maintain_order="left")
     fresh = pl.col("_done_version").is_null() & pl.col("id").is_in(done["id"].implode()).not_()
     changed = pl.col("version").cast(pl.Int32).eq_missing(pl.col("_done_version")).not_()
     return joined.filter(fresh | changed).drop("_done_version")
@@ -255,45 +322,58 @@ def classify_warehouse(wh: Warehouse, *, all: bool = False, refit: bool = False,
                            "scoring or classifier recipe: refitting")
         emb = get_embedder(embedder, settings)
         cache = EmbeddingCache(wh)
-        papers = wh.scan_papers().select(PAPER_COLUMNS).collect()
-        if papers.height == 0:
+        corpus = CorpusReader(wh)
+        if corpus.height == 0:
             raise ArxivTrendsError("the warehouse has no papers yet; run `arxiv-trends backfill` first")
         fitted = refit or stale
         if fitted:
-            _log(progress, f"embedding {papers.height} papers with {emb.version}")
-            vectors = cache.embed(papers["id"].to_list(), paper_texts(papers), emb, progress=bool(progress))
+            sample = corpus.read(fit_positions(corpus.height))
+            _log(progress, f"embedding {sample.height} papers with {emb.version}"
+                           + (f" (a fixed-seed sample of the {corpus.height})" if sample.height < corpus.height else ""))
+            vectors = cache.embed(sample["id"].to_list(), paper_texts(sample), emb, progress=bool(progress))
             batch = labelled_batch(labelled, tax.ids, embed_labels(labelled, emb, cache)) if len(labelled) else None
-            bundle = fit_model(settings, papers, vectors, emb, taxonomy, progress, batch, labels_info,
+            bundle = fit_model(settings, sample, vectors, emb, taxonomy, progress, batch, labels_info,
                                labelled.frame["id"].to_list(), labelled.frame["set"].to_list())
-            todo, todo_vectors = papers, vectors
+            del sample, vectors
+            todo = corpus.index
         else:
             bundle = load_model(settings)
             bundle._embedder = emb
-            todo = papers if all else _todo(wh, papers, bundle.version)
-            _log(progress, f"{todo.height} papers to classify with {bundle.version}")
-            todo_vectors = None if predict_batches else cache.embed(todo["id"].to_list(), paper_texts(todo), emb,
-                                                                    progress=bool(progress))
+            todo = corpus.index if all else _todo(wh, corpus.index, bundle.version)
+        _log(progress, f"{todo.height} papers to classify with {bundle.version}")
         now = datetime.now(timezone.utc)
-        if todo_vectors is None:
-            parts = predict_batches(bundle, todo, now)
-        else:
-            parts = [predict_frame(bundle, todo[i:i + BATCH], todo_vectors[i:i + BATCH], now)
-                     for i in range(0, todo.height, BATCH)]
-        parts = parts or [predict_frame(bundle, todo, np.zeros((0, emb.dim), dtype=np.float32), now)]
-        new_cls = pl.concat([p.classifications for p in parts])
-        new_sub = pl.concat([p.paper_subtopics for p in parts])
-        new_scores = pl.concat([p.topic_scores(bundle.version) for p in parts])
+        new_cls, new_sub, new_scores = [], [], []
+        for papers in corpus.batches(todo["position"].to_numpy()):
+            if predict_batches is not None:
+                parts = predict_batches(bundle, papers, now)
+            else:
+                vectors = cache.embed(papers["id"].to_list(), paper_texts(papers), emb, progress=bool(progress))
+                parts = [predict_frame(bundle, papers[i:i + BATCH], vectors[i:i + BATCH], now)
+                         for i in range(0, papers.height, BATCH)]
+            for part in parts:
+                new_cls.append(part.classifications)
+                new_sub.append(part.paper_subtopics)
+                new_scores.append(part.topic_scores(bundle.version))
+            if todo.height > READ_BATCH:
+                _log(progress, f"classified {sum(f.height for f in new_sub):,} / {todo.height:,} papers")
+        if not new_sub:
+            empty = predict_frame(bundle, corpus.read(np.zeros(0, dtype=np.int64)),
+                                  np.zeros((0, emb.dim), dtype=np.float32), now)
+            new_cls, new_sub, new_scores = [empty.classifications], [empty.paper_subtopics], [
+                empty.topic_scores(bundle.version)]
+        new_cls, new_sub, new_scores = pl.concat(new_cls), pl.concat(new_sub), pl.concat(new_scores)
         classifications = _merge(wh, "classifications", new_cls, todo["id"], bundle.version)
         paper_subtopics = _merge(wh, "paper_subtopics", new_sub, todo["id"], bundle.version)
         wh.write_table("classifications", classifications)
         wh.write_table("paper_subtopics", paper_subtopics)
         wh.write_table("topic_scores", _merge(wh, "topic_scores", new_scores, todo["id"], bundle.version))
+        del new_scores
         if bundle.subtopics is not None and (fitted or not wh.has_table("subtopics")):
             wh.write_table("subtopics", bundle.subtopics.subtopics_frame(
                 assignments=paper_subtopics["subtopic"].to_numpy(), model_version=bundle.version))
         if bundle.subtopics is not None and (fitted or not wh.has_table("subtopic_periods")):
             _log(progress, "keywords of each subtopic per year (BERTopic topics_over_time)")
-            wh.write_table("subtopic_periods", subtopic_periods(bundle, papers, paper_subtopics))
+            wh.write_table("subtopic_periods", subtopic_periods(bundle, corpus, paper_subtopics))
         if fitted:
             set_current(settings, bundle)
         evaluation = (read_current(settings) or {}).get("quality")

@@ -59,6 +59,12 @@ class EmbeddingCache:
             return pl.DataFrame(schema={"id": pl.String, "vector": pl.Array(pl.Float32, dim)})
         wanted = pl.LazyFrame({"id": list(ids), "text_hash": list(hashes)},
                               schema={"id": pl.String, "text_hash": pl.Int64})
+        # vectors are read only from the part files holding a wanted key: at millions of papers, a batch's
+        # papers sit in a few of them, and reading keys costs a fraction of reading vectors
+        files = [rel for rel in files if table.scan([rel], hive=False).select("id", "text_hash")
+                 .join(wanted, on=["id", "text_hash"], how="semi").head(1).collect().height]
+        if not files:
+            return pl.DataFrame(schema={"id": pl.String, "vector": pl.Array(pl.Float32, dim)})
         return (table.scan(files, hive=False).join(wanted, on=["id", "text_hash"], how="semi")
                 .unique("id", keep="last", maintain_order=True)
                 .select("id", pl.col("vector").cast(pl.Array(pl.Float32, dim))).collect())

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import orjson
 import pytest
+from polars.testing import assert_frame_equal
 from click.testing import CliRunner
 
 import analytics.embeddings
@@ -159,3 +161,52 @@ def test_cli_status_shows_the_classifier_with_its_interval(classified):
     line = next(x for x in result.output.splitlines() if x.startswith("classifier:"))
     assert summary.model_version in line and "macro F1" in line and "95% CI" in line
     assert "cross-validated on 2206 labelled papers" in line
+
+
+def _tables(wh) -> dict:
+    keys = {"classifications": ["id", "topic"], "paper_subtopics": ["id"], "topic_scores": ["id"],
+            "subtopic_periods": ["subtopic", "year"]}
+    return {name: wh.scan(name).collect().drop("classified_at", strict=False).sort(key) for name, key in keys.items()}
+
+
+def test_reading_the_corpus_a_slice_at_a_time_changes_nothing(classified, monkeypatch):
+    """Batches and slices far smaller than the corpus (as at arXiv scale) give the rows of one big batch."""
+    import analytics.classify.pipeline as pipeline
+
+    root, wh, records, summary = classified
+    classify_warehouse(wh, all=True, progress=False)
+    before = _tables(wh)
+    everything = pipeline.CorpusReader(wh)
+    scattered = np.array([0, 1, 7, 40, 41, 42, 199, everything.height - 1])
+    monkeypatch.setattr(pipeline, "READ_BATCH", 37)
+    monkeypatch.setattr(pipeline, "READ_SPAN", 53)
+    monkeypatch.setattr(pipeline, "BATCH", 11)
+    corpus = pipeline.CorpusReader(wh)
+    assert corpus.read(scattered).equals(wh.scan_papers().select(pipeline.PAPER_COLUMNS).collect()[scattered])
+    assert sum(b.height for b in corpus.batches(np.arange(corpus.height), size=37)) == corpus.height
+    lines = []
+    again = classify_warehouse(wh, all=True, progress=lines.append)
+    assert again.classified == corpus.height and not again.fitted
+    assert any(f"classified {corpus.height:,} / {corpus.height:,} papers" in line for line in lines)
+    after = _tables(wh)  # the same rows; scores agree to float32 rounding (BLAS sums a block in another order)
+    for name, frame in before.items():
+        assert_frame_equal(after[name], frame, check_exact=False, rel_tol=1e-5, abs_tol=1e-6)
+
+
+def test_a_fit_on_a_big_corpus_learns_from_a_sample_and_classifies_every_paper(tmp_path, patched_embedder,
+                                                                              monkeypatch):
+    import analytics.classify.pipeline as pipeline
+
+    write_jsonl(tmp_path / "papers.jsonl", synthetic_records(120, seed=5))
+    wh = open_warehouse(tmp_path / "home")
+    backfill_paths(wh, [tmp_path / "papers.jsonl"], progress=False)
+    monkeypatch.setattr(pipeline, "FIT_SAMPLE", 80)
+    assert pipeline.fit_positions(120).tolist() == pipeline.fit_positions(120).tolist()  # fixed seed
+    assert len(pipeline.fit_positions(120)) == 80 and pipeline.fit_positions(50).tolist() == list(range(50))
+    lines = []
+    summary = classify_warehouse(wh, progress=lines.append)
+    assert summary.fitted and summary.classified == 120
+    assert any("embedding 80 papers" in line and "sample of the 120" in line for line in lines)
+    assert any("fitting the classifier on 80 papers" in line for line in lines)
+    assert wh.scan("paper_subtopics").collect()["id"].n_unique() == 120
+    assert wh.scan("subtopic_periods").collect()["papers"].sum() == 120
