@@ -7,7 +7,7 @@ are identical. The cluster is created lazily, on the first batch submitted, and 
 
 from __future__ import annotations
 
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from datetime import datetime
 from typing import Iterator
 from urllib.parse import urlsplit
@@ -77,12 +77,17 @@ def classify_on_dask(wh: Warehouse, runner: DaskTaskRunner, embedder: str | None
     """
     from analytics.classify.pipeline import classify_warehouse
 
-    def predict_on_workers(model, todo: pl.DataFrame, now: datetime) -> list:
-        with connected(runner):
+    with ExitStack() as cluster:  # started on the first batch (a fit alone needs no cluster), closed at the end
+        started: list[bool] = []
+
+        def predict_on_workers(model, todo: pl.DataFrame, now: datetime) -> list:
+            if not started:
+                cluster.enter_context(connected(runner))
+                started.append(True)
             futures = [runner.submit(classify_batch_task, {"home": wh.settings.location, "version": model.version,
                                                            "papers": todo[i:i + batch_size], "classified_at": now})
                        for i in range(0, todo.height, batch_size)]
             return [future.result() for future in futures]
 
-    return classify_warehouse(wh, embedder=embedder, labels=labels or [], taxonomy=taxonomy, progress=False,
-                              predict_batches=predict_on_workers).as_dict()
+        return classify_warehouse(wh, embedder=embedder, labels=labels or [], taxonomy=taxonomy, progress=False,
+                                  predict_batches=predict_on_workers).as_dict()

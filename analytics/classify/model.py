@@ -41,11 +41,12 @@ from analytics.text import TfidfVectorizer
 
 @dataclass
 class PaperBatch:
-    """What the classifier sees of some papers: a frame (title, abstract, categories, optional submitted) and
-    aligned embeddings."""
+    """What the classifier sees of some papers: a frame (title, abstract, categories, optional submitted),
+    aligned embeddings and, when the caller has them already, each row's ``paper_text`` (else computed here)."""
 
     frame: pl.DataFrame
     embeddings: np.ndarray
+    texts: list[str] | None = None
 
     def __post_init__(self) -> None:
         if self.frame.height != len(self.embeddings):
@@ -55,7 +56,8 @@ class PaperBatch:
         return self.frame.height
 
     def take(self, rows: np.ndarray) -> "PaperBatch":
-        return PaperBatch(self.frame[rows.tolist()], self.embeddings[rows])
+        texts = None if self.texts is None else [self.texts[i] for i in rows]
+        return PaperBatch(self.frame[rows.tolist()], self.embeddings[rows], texts)
 
 
 @dataclass
@@ -254,7 +256,7 @@ class TopicClassifier(BaseEstimator):
                              f"{self.n_features_in_} (was it fitted with another embedder?)")
         rule = self._rules().score(X.frame)
         emb = _sigmoid(X.embeddings @ self.coef_.T + self.intercept_)
-        words = self.vectorizer_.transform(paper_texts(X.frame))
+        words = self.vectorizer_.transform(paper_texts(X.frame) if X.texts is None else X.texts)
         lexical = _sigmoid(np.asarray(words @ self.lexical_coef_.T) + self.lexical_intercept_)
         zeroshot = X.embeddings @ self.description_vectors_.T
         weak = np.stack(self.stage2_inputs(rule, emb, lexical, zeroshot), axis=-1)

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
+from itertools import chain
 from pathlib import Path
-from collections.abc import Sequence
-from typing import Callable
+from typing import Callable, Iterator
 
 import numpy as np
 import orjson
@@ -22,9 +23,10 @@ from analytics.classify.evaluation import Evaluation, evaluate, read_gold
 from analytics.classify.model import (CLASSIFIER_RECIPE, EMBEDDING_C, SUPERVISED_EMBEDDING_C, LabelledBatch,
                                      PaperBatch, TopicClassifier)
 from analytics.classify.quality import LabelledOutcome
-from analytics.classify.training import embed_labels, labelled_batch, load_labels
 from analytics.classify.store import (ClassifierBundle, load_bundle, new_version, read_current, save_bundle,
                                       set_current)
+from analytics.classify.training import embed_labels, labelled_batch, load_labels
+from analytics.classify.workers import WorkerPool, worker_count
 from analytics.embeddings.base import paper_texts
 from analytics.eras import ERA_NAMES, frame_eras
 from analytics.rules.engine import RULES_VERSION
@@ -115,12 +117,13 @@ def load_model(settings: Settings) -> ClassifierBundle:
 
 
 def predict_frame(model: ClassifierBundle, papers: pl.DataFrame, embeddings: np.ndarray | None = None,
-                  classified_at: datetime | None = None) -> ClassifiedBatch:
-    """Classify ``papers`` (id, title, abstract, categories, optional version); pure apart from embedding."""
+                  classified_at: datetime | None = None, texts: list[str] | None = None) -> ClassifiedBatch:
+    """Classify ``papers`` (id, title, abstract, categories, optional version); pure apart from embedding.
+    ``texts``: each paper's ``paper_text`` when the caller has them (at millions of papers, worth not redoing)."""
     now = classified_at or datetime.now(timezone.utc)
     if "categories" not in papers.columns:
         papers = papers.with_columns(pl.lit(None, dtype=pl.List(pl.String)).alias("categories"))
-    texts = paper_texts(papers)
+    texts = paper_texts(papers) if texts is None else texts
     if embeddings is None:
         embeddings = model.embedder().encode(texts) if papers.height else np.zeros((0, 1))
     if papers.height == 0:
@@ -128,7 +131,7 @@ def predict_frame(model: ClassifierBundle, papers: pl.DataFrame, embeddings: np.
                                list(model.classifier.topic_ids_), np.zeros((0, len(model.classifier.topic_ids_))))
     clf = model.classifier
     fields = [c for c in ("title", "abstract", "categories", "submitted") if c in papers.columns]
-    decision = clf.decide(PaperBatch(papers.select(fields), np.asarray(embeddings)))
+    decision = clf.decide(PaperBatch(papers.select(fields), np.asarray(embeddings), texts))
     if model.subtopics is not None:
         subtopic = model.subtopics.transform(texts, embeddings)
         parents = model.subtopics.parents_
@@ -290,6 +293,47 @@ def _merge(wh: Warehouse, name: str, new: pl.DataFrame, replaced_ids: pl.Series,
 PredictBatches = Callable[[ClassifierBundle, pl.DataFrame, datetime], list[ClassifiedBatch]]
 
 
+def _classified_batches(corpus: CorpusReader, todo: pl.DataFrame, bundle: ClassifierBundle, emb, cache, now: datetime,
+                        predict_batches: PredictBatches | None, progress: Progress) -> Iterator[ClassifiedBatch]:
+    """The ``ClassifiedBatch`` of every paper of ``todo``, in order: on Dask (``predict_batches``), in worker
+    processes (a big job on several cores), or here; new vectors go into the embeddings cache (not Dask's)."""
+    positions = todo["position"].to_numpy()
+    if predict_batches is not None:
+        for papers in corpus.batches(positions):
+            yield from predict_batches(bundle, papers, now)
+        return
+    workers = worker_count(todo.height)
+    if not workers:
+        for papers in corpus.batches(positions):
+            texts = paper_texts(papers)
+            vectors = cache.embed(papers["id"].to_list(), texts, emb, progress=bool(progress))
+            for i in range(0, papers.height, BATCH):
+                yield predict_frame(bundle, papers[i:i + BATCH], vectors[i:i + BATCH], now, texts[i:i + BATCH])
+        return
+    _log(progress, f"embedding and classifying in {workers} worker processes")
+    with WorkerPool(bundle, workers) as pool:
+        waiting = None  # the batch the workers are on while the next one is read: reading overlaps their work
+        for papers in chain(corpus.batches(positions), [None]):
+            submitted = None
+            if papers is not None:
+                ids, texts = papers["id"].to_list(), paper_texts(papers)
+                vectors, found, hashes = cache.cached(ids, texts, emb)
+                submitted = (ids, hashes, found, [pool.submit(papers[i:i + BATCH], texts[i:i + BATCH],
+                                                              vectors[i:i + BATCH], found[i:i + BATCH], now)
+                                                  for i in range(0, papers.height, BATCH)])
+            if waiting is not None:
+                ids, hashes, found, futures = waiting
+                new_vectors = []
+                for future in futures:
+                    batch, embedded = pool.result(future)
+                    new_vectors.append(embedded)
+                    yield batch
+                missing = np.flatnonzero(~found)
+                cache.store(emb.version, [ids[i] for i in missing], [hashes[i] for i in missing],
+                            np.concatenate(new_vectors) if new_vectors else np.zeros((0, emb.dim), np.float32))
+            waiting = submitted
+
+
 def classify_warehouse(wh: Warehouse, *, all: bool = False, refit: bool = False, embedder: str | None = "fast",
                        taxonomy: str | None = None, labels: Sequence[str | Path] = (), progress: Progress = True,
                        predict_batches: PredictBatches | None = None) -> ClassifySummary:
@@ -343,19 +387,14 @@ def classify_warehouse(wh: Warehouse, *, all: bool = False, refit: bool = False,
         _log(progress, f"{todo.height} papers to classify with {bundle.version}")
         now = datetime.now(timezone.utc)
         new_cls, new_sub, new_scores = [], [], []
-        for papers in corpus.batches(todo["position"].to_numpy()):
-            if predict_batches is not None:
-                parts = predict_batches(bundle, papers, now)
-            else:
-                vectors = cache.embed(papers["id"].to_list(), paper_texts(papers), emb, progress=bool(progress))
-                parts = [predict_frame(bundle, papers[i:i + BATCH], vectors[i:i + BATCH], now)
-                         for i in range(0, papers.height, BATCH)]
-            for part in parts:
-                new_cls.append(part.classifications)
-                new_sub.append(part.paper_subtopics)
-                new_scores.append(part.topic_scores(bundle.version))
-            if todo.height > READ_BATCH:
-                _log(progress, f"classified {sum(f.height for f in new_sub):,} / {todo.height:,} papers")
+        done = 0
+        for part in _classified_batches(corpus, todo, bundle, emb, cache, now, predict_batches, progress):
+            new_cls.append(part.classifications)
+            new_sub.append(part.paper_subtopics)
+            new_scores.append(part.topic_scores(bundle.version))
+            before, done = done, done + part.paper_subtopics.height
+            if todo.height > READ_BATCH and (done // READ_BATCH > before // READ_BATCH or done == todo.height):
+                _log(progress, f"classified {done:,} / {todo.height:,} papers")
         if not new_sub:
             empty = predict_frame(bundle, corpus.read(np.zeros(0, dtype=np.int64)),
                                   np.zeros((0, emb.dim), dtype=np.float32), now)

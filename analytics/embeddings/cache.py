@@ -69,10 +69,9 @@ class EmbeddingCache:
                 .unique("id", keep="last", maintain_order=True)
                 .select("id", pl.col("vector").cast(pl.Array(pl.Float32, dim))).collect())
 
-    def embed(self, ids: Sequence[str], texts: Sequence[str], embedder: Embedder,
-              progress: bool = False, store: bool = True) -> np.ndarray:
-        """Vectors of ``texts`` (row i belongs to ``ids[i]``), embedding only what the cache lacks (and adding it to
-        the cache unless ``store`` is false)."""
+    def cached(self, ids: Sequence[str], texts: Sequence[str], embedder: Embedder) -> tuple[np.ndarray, np.ndarray, list[int]]:
+        """``(vectors, found, hashes)``: the cached vectors of ``texts`` (zero rows where ``found`` is false) and each
+        text's fingerprint, for ``store`` once the missing ones are embedded (elsewhere, e.g. in worker processes)."""
         if len(ids) != len(texts):
             raise ValueError(f"{len(ids)} ids but {len(texts)} texts")
         hashes = [text_hash(t) for t in texts]
@@ -84,6 +83,19 @@ class EmbeddingCache:
             rows = np.fromiter((row_of.get(i, -1) for i in ids), dtype=np.int64, count=len(ids))
             found = rows >= 0
             out[found] = cached["vector"].to_numpy()[rows[found]]
+        return out, found, hashes
+
+    def store(self, version: str, ids: Sequence[str], hashes: Sequence[int], vectors: np.ndarray) -> None:
+        """Add the vectors of ``ids`` (embedded from texts with ``hashes``) to the cache of embedder ``version``."""
+        if len(ids):
+            self._append(version, pl.DataFrame({"id": list(ids), "text_hash": pl.Series(list(hashes), dtype=pl.Int64),
+                                                "vector": pl.Series(np.asarray(vectors)).cast(pl.List(pl.Float32))}))
+
+    def embed(self, ids: Sequence[str], texts: Sequence[str], embedder: Embedder,
+              progress: bool = False, store: bool = True) -> np.ndarray:
+        """Vectors of ``texts`` (row i belongs to ``ids[i]``), embedding only what the cache lacks (and adding it to
+        the cache unless ``store`` is false)."""
+        out, found, hashes = self.cached(ids, texts, embedder)
         todo = np.flatnonzero(~found)
         first: dict[str, int] = {}
         for i in todo:  # a repeated id is embedded once
@@ -100,11 +112,7 @@ class EmbeddingCache:
                 print(f"embed ({embedder.name}): {done:,} / {len(unique):,} papers "
                       f"({done / max(time.perf_counter() - started, 1e-9):,.0f}/s)", file=sys.stderr, flush=True)
             if store:
-                self._append(embedder.version, pl.DataFrame({
-                    "id": [ids[i] for i in part],
-                    "text_hash": pl.Series([hashes[i] for i in part], dtype=pl.Int64),
-                    "vector": pl.Series(vectors).cast(pl.List(pl.Float32)),
-                }))
+                self.store(embedder.version, [ids[i] for i in part], [hashes[i] for i in part], vectors)
         if len(unique) < len(todo):
             index = {ids[i]: i for i in unique}
             rest = np.array([i for i in todo if index[ids[i]] != i], dtype=np.int64)

@@ -6,6 +6,7 @@ import json
 
 import numpy as np
 import orjson
+import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 from click.testing import CliRunner
@@ -210,3 +211,56 @@ def test_a_fit_on_a_big_corpus_learns_from_a_sample_and_classifies_every_paper(t
     assert any("fitting the classifier on 80 papers" in line for line in lines)
     assert wh.scan("paper_subtopics").collect()["id"].n_unique() == 120
     assert wh.scan("subtopic_periods").collect()["papers"].sum() == 120
+
+
+def test_worker_processes_give_the_rows_of_one_process_and_cache_what_they_embed(tmp_path, patched_embedder,
+                                                                                 monkeypatch):
+    import analytics.classify.pipeline as pipeline
+    from analytics.embeddings.base import paper_texts
+    from analytics.embeddings.cache import EmbeddingCache
+
+    homes = {}
+    for mode in ("here", "workers"):
+        write_jsonl(tmp_path / "papers.jsonl", synthetic_records(80, seed=6))
+        wh = open_warehouse(tmp_path / mode)
+        backfill_paths(wh, [tmp_path / "papers.jsonl"], progress=False)
+        classify_warehouse(wh, progress=False)  # the fit, in-process either way
+        write_jsonl(tmp_path / "new.jsonl", synthetic_records(45, seed=7, prefix="2403"))
+        backfill_paths(wh, [tmp_path / "new.jsonl"], progress=False)
+        monkeypatch.setenv("ARXIV_TRENDS_CLASSIFY_WORKERS", "2" if mode == "workers" else "1")
+        monkeypatch.setattr(pipeline, "READ_BATCH", 30)
+        monkeypatch.setattr(pipeline, "BATCH", 7)
+        lines = []
+        summary = classify_warehouse(wh, progress=lines.append)
+        assert summary.classified == 45 and not summary.fitted
+        assert any("worker processes" in line for line in lines) == (mode == "workers")
+        homes[mode] = wh
+        monkeypatch.undo()
+    here, there = _tables(homes["here"]), _tables(homes["workers"])
+    for name in ("classifications", "paper_subtopics", "topic_scores"):
+        assert_frame_equal(there[name].drop("model_version"), here[name].drop("model_version"),
+                           check_exact=False, rel_tol=1e-5, abs_tol=1e-6)
+    wh = homes["workers"]
+    new = wh.scan_papers().filter(pl.col("id").str.starts_with("2403")).collect()
+    vectors, found, _ = EmbeddingCache(wh).cached(new["id"].to_list(), paper_texts(new), HashEmbedder())
+    assert found.all()  # what the workers embedded was cached ...
+    np.testing.assert_allclose(vectors, HashEmbedder().encode(paper_texts(new)), atol=1e-6)  # ... as embedded here
+
+
+def test_the_worker_count_follows_the_job_and_the_environment(monkeypatch):
+    from analytics.classify.workers import MIN_PAPERS, worker_count
+    from warehouse.errors import ArxivTrendsError
+
+    monkeypatch.delenv("ARXIV_TRENDS_CLASSIFY_WORKERS", raising=False)
+    assert worker_count(MIN_PAPERS - 1) == 0
+    monkeypatch.setattr("os.sched_getaffinity", lambda pid: {0, 1, 2})
+    assert worker_count(MIN_PAPERS) == 3
+    monkeypatch.setattr("os.sched_getaffinity", lambda pid: {0})
+    assert worker_count(10 * MIN_PAPERS) == 0
+    monkeypatch.setenv("ARXIV_TRENDS_CLASSIFY_WORKERS", "4")
+    assert worker_count(10) == 4
+    monkeypatch.setenv("ARXIV_TRENDS_CLASSIFY_WORKERS", "1")
+    assert worker_count(10 * MIN_PAPERS) == 0
+    monkeypatch.setenv("ARXIV_TRENDS_CLASSIFY_WORKERS", "two")
+    with pytest.raises(ArxivTrendsError, match="ARXIV_TRENDS_CLASSIFY_WORKERS='two'"):
+        worker_count(10)
