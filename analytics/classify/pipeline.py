@@ -293,10 +293,22 @@ def _merge(wh: Warehouse, name: str, new: pl.DataFrame, replaced_ids: pl.Series,
 PredictBatches = Callable[[ClassifierBundle, pl.DataFrame, datetime], list[ClassifiedBatch]]
 
 
+def _predict_here(bundle: ClassifierBundle, papers: pl.DataFrame, texts: list[str], vectors: np.ndarray,
+                  now: datetime) -> Iterator[ClassifiedBatch]:
+    """``predict_frame`` of ``papers`` in this process, ``BATCH`` papers at a time."""
+    for i in range(0, papers.height, BATCH):
+        yield predict_frame(bundle, papers[i:i + BATCH], vectors[i:i + BATCH], now, texts[i:i + BATCH])
+
+
 def _classified_batches(corpus: CorpusReader, todo: pl.DataFrame, bundle: ClassifierBundle, emb, cache, now: datetime,
-                        predict_batches: PredictBatches | None, progress: Progress) -> Iterator[ClassifiedBatch]:
-    """The ``ClassifiedBatch`` of every paper of ``todo``, in order: on Dask (``predict_batches``), in worker
-    processes (a big job on several cores), or here; new vectors go into the embeddings cache (not Dask's)."""
+                        predict_batches: PredictBatches | None, progress: Progress,
+                        held: tuple[pl.DataFrame, list[str], np.ndarray] | None = None) -> Iterator[ClassifiedBatch]:
+    """The ``ClassifiedBatch`` of every paper of ``todo``, in order: from ``held`` (papers, texts, vectors of all of
+    ``todo``, already in memory after a fit), on Dask (``predict_batches``), in worker processes (a big job on
+    several cores), or here; new vectors go into the embeddings cache (not Dask's)."""
+    if held is not None:
+        yield from _predict_here(bundle, *held, now)
+        return
     positions = todo["position"].to_numpy()
     if predict_batches is not None:
         for papers in corpus.batches(positions):
@@ -306,9 +318,8 @@ def _classified_batches(corpus: CorpusReader, todo: pl.DataFrame, bundle: Classi
     if not workers:
         for papers in corpus.batches(positions):
             texts = paper_texts(papers)
-            vectors = cache.embed(papers["id"].to_list(), texts, emb, progress=bool(progress))
-            for i in range(0, papers.height, BATCH):
-                yield predict_frame(bundle, papers[i:i + BATCH], vectors[i:i + BATCH], now, texts[i:i + BATCH])
+            yield from _predict_here(bundle, papers, texts,
+                                     cache.embed(papers["id"].to_list(), texts, emb, progress=bool(progress)), now)
         return
     _log(progress, f"embedding and classifying in {workers} worker processes")
     with WorkerPool(bundle, workers) as pool:
@@ -374,21 +385,25 @@ def classify_warehouse(wh: Warehouse, *, all: bool = False, refit: bool = False,
             sample = corpus.read(fit_positions(corpus.height))
             _log(progress, f"embedding {sample.height} papers with {emb.version}"
                            + (f" (a fixed-seed sample of the {corpus.height})" if sample.height < corpus.height else ""))
-            vectors = cache.embed(sample["id"].to_list(), paper_texts(sample), emb, progress=bool(progress))
+            texts = paper_texts(sample)
+            vectors = cache.embed(sample["id"].to_list(), texts, emb, progress=bool(progress))
             batch = labelled_batch(labelled, tax.ids, embed_labels(labelled, emb, cache)) if len(labelled) else None
             bundle = fit_model(settings, sample, vectors, emb, taxonomy, progress, batch, labels_info,
                                labelled.frame["id"].to_list(), labelled.frame["set"].to_list())
-            del sample, vectors
+            # a sample that is the whole corpus is classified from memory, not read and looked up again
+            held = (sample, texts, vectors) if sample.height == corpus.height else None
+            del sample, texts, vectors
             todo = corpus.index
         else:
             bundle = load_model(settings)
             bundle._embedder = emb
+            held = None
             todo = corpus.index if all else _todo(wh, corpus.index, bundle.version)
         _log(progress, f"{todo.height} papers to classify with {bundle.version}")
         now = datetime.now(timezone.utc)
         new_cls, new_sub, new_scores = [], [], []
         done = 0
-        for part in _classified_batches(corpus, todo, bundle, emb, cache, now, predict_batches, progress):
+        for part in _classified_batches(corpus, todo, bundle, emb, cache, now, predict_batches, progress, held):
             new_cls.append(part.classifications)
             new_sub.append(part.paper_subtopics)
             new_scores.append(part.topic_scores(bundle.version))

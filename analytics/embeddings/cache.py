@@ -55,8 +55,6 @@ class EmbeddingCache:
         """Cached rows (``id``, ``vector``) among ``ids`` whose stored text hash still matches."""
         table = self.wh.tables.current(TABLE)
         files = self._partition_files(table, version)
-        if not files:
-            return pl.DataFrame(schema={"id": pl.String, "vector": pl.Array(pl.Float32, dim)})
         wanted = pl.LazyFrame({"id": list(ids), "text_hash": list(hashes)},
                               schema={"id": pl.String, "text_hash": pl.Int64})
         # vectors are read only from the part files holding a wanted key: at millions of papers, a batch's
@@ -69,7 +67,8 @@ class EmbeddingCache:
                 .unique("id", keep="last", maintain_order=True)
                 .select("id", pl.col("vector").cast(pl.Array(pl.Float32, dim))).collect())
 
-    def cached(self, ids: Sequence[str], texts: Sequence[str], embedder: Embedder) -> tuple[np.ndarray, np.ndarray, list[int]]:
+    def cached(self, ids: Sequence[str], texts: Sequence[str],
+               embedder: Embedder) -> tuple[np.ndarray, np.ndarray, list[int]]:
         """``(vectors, found, hashes)``: the cached vectors of ``texts`` (zero rows where ``found`` is false) and each
         text's fingerprint, for ``store`` once the missing ones are embedded (elsewhere, e.g. in worker processes)."""
         if len(ids) != len(texts):
